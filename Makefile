@@ -1,0 +1,44 @@
+# The two commands: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+EXTRAS := spark,mlflow,test,dev
+STAMP  := $(VENV)/.installed-$(EXTRAS)
+
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYSPARK_PYTHON := $(abspath $(BIN))/python
+
+.PHONY: install demo test lint bench check-java clean
+
+install: $(STAMP)
+
+check-java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java 17 is required by Spark 4 and was not found."; \
+	  echo "Install it with: sudo apt-get install -y openjdk-17-jdk-headless (Debian/Ubuntu)"; \
+	  echo "or any JDK 17+, then make sure 'java' is on PATH (or set JAVA_HOME)."; exit 1; }
+	@java -version 2>&1 | head -1 | grep -Eq 'version "(1[7-9]|2[0-9])' || { \
+	  echo "Spark 4 needs Java 17 or newer; found: $$(java -version 2>&1 | head -1)"; \
+	  echo "Install it with: sudo apt-get install -y openjdk-17-jdk-headless"; exit 1; }
+
+$(STAMP): setup.cfg pyproject.toml | check-java
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[$(EXTRAS)]'
+	@touch $@
+
+demo: install
+	$(BIN)/python -m airflow_mlplat.demo
+
+test: install
+	$(BIN)/python -m pytest tests
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) .demo build *.egg-info

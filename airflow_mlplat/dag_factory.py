@@ -1,0 +1,195 @@
+"""Pipeline JSON files become DAGs.
+
+``pipeline_dags(folder)`` turns every ``*.json`` in ``folder`` into a DAG whose id is the
+pipeline's name and whose Params are the pipeline's params (typed and bounded from the
+declarations of the component parameters that use them, so the UI trigger form checks them).
+
+- ``"execution": "fused"`` (the default): one ``SparkPipelineOperator`` runs the whole graph in
+  one Spark application, passing DataFrames in memory.
+- ``"execution": "per_node"``: one ``SparkComponentOperator`` per node, wired by the node
+  inputs. Every output of a node is materialized at ``RUN_DIR/NODE/PORT`` (or at the path a
+  pipeline output names) and downstream tasks read it from there; ``RUN_DIR`` is
+  ``RUN_ROOT/DAG_ID/RUN_ID``.
+
+Besides the pipeline fields, a file may carry DAG settings (``DAG_SETTINGS``, e.g.
+``"schedule": "@daily"``); they are taken out before the pipeline is validated.
+
+Parsing validates every file (no pyspark, no mlflow) and raises ``PipelineValidationError``
+naming each invalid file, node and field, so a broken pipeline shows as the DAG file's import
+error instead of failing at run time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, Param
+
+from airflow_mlplat.operators.spark_component import SparkComponentOperator
+from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator, default_run_root
+from airflow_mlplat.pipeline import Pipeline, PipelineValidationError, Problem, load_pipeline, validate_pipeline
+from airflow_mlplat.pipeline.model import PARAM_REF_KEY, PathInput, PipelineOutput, split_reference
+
+#: Keys of a pipeline file that configure its DAG rather than the pipeline.
+DAG_SETTINGS = ("schedule",)
+#: The run id as a path segment: run ids hold ':' and '+', which Hadoop paths reject.
+SAFE_RUN_ID = "{{ run_id | replace(':', '_') | replace('+', '_') }}"
+#: Task id of the one task of a fused pipeline's DAG.
+FUSED_TASK_ID = "run_pipeline"
+#: Start date of scheduled pipeline DAGs (catchup is off, so only the next interval runs).
+_START_DATE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+_SCHEMA_TYPES = {"integer", "number", "string", "boolean", "null"}
+_SCHEMA_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
+
+
+def component_param_schema(component: str, param: str) -> dict[str, Any]:
+    """JSON schema (for an Airflow ``Param``) of one component parameter, from its declaration.
+
+    Types a simple schema cannot say (lists, mappings) give an untyped schema.
+    """
+    from airflow_mlplat.components.registry import get_component
+
+    declared = get_component(component).param(param)
+    if declared is None:
+        raise KeyError(f"{param!r} is not a parameter of component {component!r}")
+    described = declared.to_dict()
+    schema = {key: described[key] for key in _SCHEMA_KEYS if key in described}
+    types = described["type"].split(" or ")
+    if "enum" not in schema and set(types) <= _SCHEMA_TYPES:
+        schema["type"] = types[0] if len(types) == 1 else types
+    return schema
+
+
+def component_dag_param(component: str, param: str, *, default: Any = None, description: str | None = None) -> Param:
+    """An Airflow ``Param`` for one component parameter: its declared type, bounds and help."""
+    from airflow_mlplat.components.registry import get_component
+
+    declared = get_component(component).param(param)
+    if declared is None:
+        raise KeyError(f"{param!r} is not a parameter of component {component!r}")
+    if default is None and not declared.required:
+        default = declared.default
+    return Param(default, description=description or declared.help, **component_param_schema(component, param))
+
+
+def dag_params(pipeline: Pipeline) -> dict[str, Param]:
+    """The pipeline's params as Airflow Params, typed from the first component parameter using each."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for node in pipeline.nodes:
+        for key, raw in node.params.items():
+            if isinstance(raw, Mapping) and set(raw) == {PARAM_REF_KEY}:
+                schemas.setdefault(raw[PARAM_REF_KEY], component_param_schema(node.component, key))
+    return {
+        name: Param(param.default, description=param.description or None, **schemas.get(name, {}))
+        for name, param in pipeline.params.items()
+    }
+
+
+def split_dag_settings(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(pipeline document, DAG settings)`` of a pipeline file's content."""
+    pipeline_doc = {key: value for key, value in doc.items() if key not in DAG_SETTINGS}
+    settings = {key: doc[key] for key in DAG_SETTINGS if key in doc}
+    return pipeline_doc, settings
+
+
+def pipeline_dag(source: str | os.PathLike[str], *, run_root: str | None = None, **dag_kwargs: Any) -> DAG:
+    """The DAG of one pipeline file.
+
+    :param source: the pipeline JSON file.
+    :param run_root: where runs go (default ``default_run_root()``: ``$MLPLAT_RUN_ROOT`` or
+        ``$AIRFLOW_HOME/mlplat-runs``); a run's directory is ``RUN_ROOT/DAG_ID/RUN_ID``.
+    :param dag_kwargs: override the DAG's arguments (``tags``, ``default_args``, ...).
+    :raises PipelineValidationError: the file is not a valid pipeline.
+    """
+    path = os.fspath(source)
+    doc, settings = split_dag_settings(load_pipeline(Path(path)))
+    pipeline = validate_pipeline(doc, source=path)
+    schedule = settings.get("schedule")
+    kwargs: dict[str, Any] = {
+        "dag_id": pipeline.name,
+        "description": pipeline.description.splitlines()[0][:200] if pipeline.description else None,
+        "doc_md": f"Pipeline `{path}` ({pipeline.execution}).\n\n{pipeline.description}",
+        "schedule": schedule,
+        "start_date": _START_DATE if schedule else None,
+        "catchup": False,
+        "params": dag_params(pipeline),
+        "tags": ["mlplat", "pipeline", pipeline.execution],
+    }
+    kwargs.update(dag_kwargs)
+    run_dir = f"{run_root or default_run_root()}/{kwargs['dag_id']}/{SAFE_RUN_ID}"
+    with DAG(**kwargs) as dag:
+        if pipeline.execution == "fused":
+            SparkPipelineOperator(task_id=FUSED_TASK_ID, pipeline=doc, out_dir=f"{run_dir}/{FUSED_TASK_ID}")
+        else:
+            _per_node_tasks(pipeline, run_dir)
+    return dag
+
+
+def _per_node_tasks(pipeline: Pipeline, run_dir: str) -> None:
+    from airflow_mlplat.components.registry import get_component
+
+    # An output a pipeline output sends to a chosen path is materialized there, once.
+    locations: dict[str, str] = {}
+    for output in pipeline.outputs.values():
+        if isinstance(output, PipelineOutput) and output.path:
+            locations.setdefault(output.from_, output.path)
+
+    def location(ref: str) -> str:
+        node_id, port = split_reference(ref)
+        return locations.get(ref, f"{run_dir}/{node_id}/{port}")
+
+    tasks: dict[str, SparkComponentOperator] = {}
+    for node in pipeline.nodes:
+        spec = get_component(node.component)
+        tasks[node.id] = SparkComponentOperator(
+            task_id=node.id,
+            component=node.component,
+            component_params=node.params,
+            inputs={
+                port: ref.path if isinstance(ref, PathInput) else location(ref) for port, ref in node.inputs.items()
+            },
+            outputs={port.name: location(f"{node.id}.{port.name}") for port in spec.outputs},
+            out_dir=f"{run_dir}/{node.id}/_run",
+            conf=pipeline.spark_conf,
+            doc_md=node.description or None,
+        )
+    for node in pipeline.nodes:
+        for ref in node.inputs.values():
+            if isinstance(ref, str):
+                tasks[split_reference(ref)[0]] >> tasks[node.id]
+
+
+def pipeline_dags(folder: str | os.PathLike[str], *, run_root: str | None = None) -> dict[str, DAG]:
+    """``{dag_id: DAG}`` for every ``*.json`` pipeline in ``folder`` (sorted by file name).
+
+    :raises PipelineValidationError: listing the problems of every invalid file (each line
+        names the file), or two files that define the same pipeline name.
+    """
+    dags: dict[str, DAG] = {}
+    files: dict[str, str] = {}
+    errors: list[PipelineValidationError] = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            dag = pipeline_dag(path, run_root=run_root)
+        except PipelineValidationError as error:
+            errors.append(error)
+            continue
+        if dag.dag_id in dags:
+            problem = Problem("name", f"{dag.dag_id!r} is already the name of {files[dag.dag_id]}")
+            errors.append(PipelineValidationError([problem], str(path)))
+            continue
+        dags[dag.dag_id] = dag
+        files[dag.dag_id] = str(path)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        problems = [
+            Problem(f"{e.source}: {p.where}" if p.where else e.source, p.message) for e in errors for p in e.problems
+        ]
+        raise PipelineValidationError(problems, source=f"pipelines in {folder}")
+    return dags

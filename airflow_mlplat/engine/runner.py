@@ -1,0 +1,232 @@
+"""The ML engine: run every node of a pipeline, in order, inside one SparkSession.
+
+DataFrames and models pass between nodes in memory. A table that two or more consumers
+read (nodes or pipeline outputs) is cached, and released after its last consumer. Declared
+outputs are materialized atomically; the run report records per-node status, rows, seconds
+and metrics, and is written even when a node fails.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import time
+import traceback
+from typing import Any
+
+from airflow_mlplat import __version__
+from airflow_mlplat.components.registry import get_component
+from airflow_mlplat.components.spec import ComponentSpec, PortKind
+from airflow_mlplat.engine import storage
+from airflow_mlplat.engine.context import ComponentContext
+from airflow_mlplat.pipeline.graph import topological_order
+from airflow_mlplat.pipeline.model import PathInput, Pipeline, PipelineOutput
+from airflow_mlplat.pipeline.resolve import resolved_node_params
+from airflow_mlplat.pipeline.validate import resolve_param_values
+
+log = logging.getLogger("airflow_mlplat.engine")
+
+REPORT_NAME = "report.json"
+
+
+class NodeFailed(RuntimeError):
+    """A node raised; the report has been written. ``report`` is that report."""
+
+    def __init__(self, node_id: str, component: str, error: BaseException, report: dict[str, Any]) -> None:
+        self.node_id = node_id
+        self.report = report
+        super().__init__(f"node {node_id!r} ({component}) failed: {type(error).__name__}: {error}")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    return value
+
+
+class _Run:
+    def __init__(self, pipeline: Pipeline, out_dir: str, spark: Any, values: dict[str, Any], count_rows: bool):
+        self.pipeline = pipeline
+        self.out_dir = out_dir.rstrip("/")
+        self.spark = spark
+        self.values = values
+        self.count_rows = count_rows
+        self.results: dict[str, Any] = {}  # "node.port" -> value
+        self.remaining_uses: collections.Counter[str] = collections.Counter()
+        self.cached: set[str] = set()
+        self.output_urls: dict[str, str] = {}
+        self.output_rows: dict[str, int | None] = {}
+        self.report: dict[str, Any] = {
+            "pipeline": pipeline.name,
+            "status": "running",
+            "engine_version": __version__,
+            "started_at": _now(),
+            "finished_at": None,
+            "seconds": None,
+            "params": values,
+            "nodes": {
+                n.id: {
+                    "component": n.component,
+                    "status": "pending",
+                    "seconds": None,
+                    "rows": {},
+                    "metrics": {},
+                    "error": None,
+                }
+                for n in pipeline.nodes
+            },
+            "metrics": {},
+            "outputs": {},
+            "spark": {"master": spark.sparkContext.master, "app_id": spark.sparkContext.applicationId},
+        }
+        for node in pipeline.nodes:
+            for ref in node.inputs.values():
+                if isinstance(ref, str):
+                    self.remaining_uses[ref] += 1
+        self.outputs_by_ref: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+        for name, output in pipeline.outputs.items():
+            ref = output.from_ if isinstance(output, PipelineOutput) else output
+            url = (
+                output.path if isinstance(output, PipelineOutput) and output.path else f"{self.out_dir}/outputs/{name}"
+            )
+            self.outputs_by_ref[ref].append((name, url))
+            self.remaining_uses[ref] += 1
+
+    def write_report(self) -> None:
+        storage.write_json(f"{self.out_dir}/{REPORT_NAME}", _jsonable(self.report))
+
+    def _input_values(self, node_id: str, spec: ComponentSpec, inputs: dict[str, Any]) -> dict[str, Any]:
+        values = {}
+        for port_name, ref in inputs.items():
+            port = spec.input(port_name)
+            assert port is not None  # validated
+            if isinstance(ref, PathInput):
+                log.info("node %s: loading %s %s from %s", node_id, port.kind.value, port_name, ref.path)
+                values[port_name] = storage.load_port(self.spark, port.kind, ref.path)
+            else:
+                values[port_name] = self.results[ref]
+        return values
+
+    def _release(self, ref: str) -> None:
+        self.remaining_uses[ref] -= 1
+        if self.remaining_uses[ref] <= 0 and ref in self.cached:
+            self.results[ref].unpersist()
+            self.cached.discard(ref)
+
+    def run_node(self, index: int, node_id: str) -> None:
+        node = self.pipeline.node(node_id)
+        spec = get_component(node.component)
+        entry = self.report["nodes"][node_id]
+        total = len(self.pipeline.nodes)
+        log.info("[%d/%d] node %s (%s) started", index, total, node_id, spec.name)
+        entry["status"] = "running"
+        started = time.perf_counter()
+        kwargs = resolved_node_params(self.pipeline, node, self.values)
+        inputs = self._input_values(node_id, spec, node.inputs)
+        ctx = ComponentContext(
+            spark=self.spark,
+            node_id=node_id,
+            artifacts_dir=f"{self.out_dir}/artifacts/{node_id}",
+            log=logging.getLogger(f"airflow_mlplat.engine.{node_id}"),
+        )
+        self.spark.sparkContext.setJobGroup(node_id, f"{self.pipeline.name}: {node_id} ({spec.name})", True)
+        returned = spec.func(ctx, **inputs, **kwargs)
+        outputs = self._normalize_outputs(node_id, spec, returned)
+        for ref in node.inputs.values():
+            if isinstance(ref, str):
+                self._release(ref)
+        for port in spec.outputs:
+            ref = f"{node_id}.{port.name}"
+            value = outputs[port.name]
+            if port.kind is PortKind.TABLE and self.remaining_uses[ref] >= 2:
+                # Counting fills the cache, the work the first consumer would do anyway.
+                value = value.cache()
+                self.cached.add(ref)
+                entry["rows"][port.name] = value.count()
+            self.results[ref] = value
+            if port.kind is PortKind.METRICS:
+                entry["metrics"].update(_jsonable(value))
+            for name, url in self.outputs_by_ref.get(ref, []):
+                log.info("node %s: writing output %s to %s", node_id, name, url)
+                storage.save_port(self.spark, port.kind, value, url)
+                self.report["outputs"][name] = url
+                if port.kind is PortKind.TABLE and entry["rows"].get(port.name) is None:
+                    entry["rows"][port.name] = self.spark.read.parquet(url).count()  # from parquet footers
+                self._release(ref)
+            if port.kind is PortKind.TABLE and port.name not in entry["rows"]:
+                entry["rows"][port.name] = value.count() if self.count_rows else None
+        entry["seconds"] = round(time.perf_counter() - started, 3)
+        entry["status"] = "success"
+        if entry["metrics"]:
+            self.report["metrics"][node_id] = entry["metrics"]
+        log.info("[%d/%d] node %s (%s) finished in %.1fs", index, total, node_id, spec.name, entry["seconds"])
+
+    @staticmethod
+    def _normalize_outputs(node_id: str, spec: ComponentSpec, returned: Any) -> dict[str, Any]:
+        names = [p.name for p in spec.outputs]
+        if len(names) == 1 and not (isinstance(returned, dict) and set(returned) == set(names)):
+            return {names[0]: returned}
+        if not isinstance(returned, dict) or set(returned) != set(names):
+            got = sorted(returned) if isinstance(returned, dict) else type(returned).__name__
+            raise TypeError(f"component {spec.name} (node {node_id}) must return outputs {names}, returned {got}")
+        return returned
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    out_dir: str,
+    *,
+    spark: Any,
+    params: dict[str, Any] | None = None,
+    count_rows: bool = False,
+) -> dict[str, Any]:
+    """Run a validated pipeline; return the run report (also written to ``OUT_DIR/report.json``).
+
+    Args:
+        pipeline: a pipeline returned by ``validate_pipeline`` (with the same ``params``).
+        out_dir: URL of the run's directory: ``report.json``, ``outputs/``, ``artifacts/``.
+        spark: the SparkSession to run in.
+        params: overrides of the pipeline's params.
+        count_rows: count every table output (one extra Spark job each). Without it, rows
+            are reported for materialized outputs only, and ``null`` elsewhere.
+
+    Raises:
+        NodeFailed: a node raised; the report (status "failed") is written first.
+    """
+    values, problems = resolve_param_values(pipeline, params)
+    if problems:
+        raise ValueError("; ".join(map(str, problems)))
+    run = _Run(pipeline, out_dir, spark, values, count_rows)
+    started = time.perf_counter()
+    order = topological_order(pipeline.nodes)
+    try:
+        for index, node_id in enumerate(order, start=1):
+            try:
+                run.run_node(index, node_id)
+            except Exception as exc:
+                entry = run.report["nodes"][node_id]
+                entry["status"] = "failed"
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+                entry["traceback"] = traceback.format_exc(limit=20)
+                for later in order[index:]:
+                    run.report["nodes"][later]["status"] = "skipped"
+                run.report["status"] = "failed"
+                run.report["error"] = f"node {node_id!r}: {entry['error']}"
+                raise NodeFailed(node_id, entry["component"], exc, run.report) from exc
+        run.report["status"] = "success"
+    finally:
+        for ref in list(run.cached):
+            run.results[ref].unpersist()
+        run.report["finished_at"] = _now()
+        run.report["seconds"] = round(time.perf_counter() - started, 3)
+        run.write_report()
+    return run.report

@@ -1,0 +1,97 @@
+"""Where a run's outputs go: materializing ports at URLs, atomically.
+
+DataFrames and models go through Spark's own Hadoop FileSystem (``file://``, ``hdfs://``,
+``s3a://``...); JSON documents go through fsspec. Every write lands in a hidden temporary
+sibling first and is renamed into place, so a failing step never leaves a half-written output.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import fsspec
+
+from airflow_mlplat.components.spec import PortKind
+
+
+def _jvm_fs(spark: Any, url: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(url)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _temp_sibling(url: str, tag: str) -> str:
+    parent, _, name = url.rstrip("/").rpartition("/")
+    return f"{parent}/.{name}.{tag}-{uuid.uuid4().hex[:8]}" if parent else f".{name}.{tag}-{uuid.uuid4().hex[:8]}"
+
+
+def atomic_spark_write(spark: Any, url: str, write: Callable[[str], None]) -> None:
+    """Call ``write(temp_url)``, then move the result to ``url`` (replacing what was there)."""
+    tmp = _temp_sibling(url, "tmp")
+    fs, tmp_path = _jvm_fs(spark, tmp)
+    try:
+        write(tmp)
+    except BaseException:
+        fs.delete(tmp_path, True)
+        raise
+    _, final_path = _jvm_fs(spark, url)
+    parent = final_path.getParent()
+    if parent is not None:
+        fs.mkdirs(parent)
+    backup_path = None
+    if fs.exists(final_path):
+        _, backup_path = _jvm_fs(spark, _temp_sibling(url, "old"))
+        if not fs.rename(final_path, backup_path):
+            raise OSError(f"cannot move the previous {url} aside")
+    if not fs.rename(tmp_path, final_path):
+        if backup_path is not None:
+            fs.rename(backup_path, final_path)
+        raise OSError(f"cannot move {tmp} to {url}")
+    if backup_path is not None:
+        fs.delete(backup_path, True)
+
+
+def write_json(url: str, document: Any) -> None:
+    """Write a JSON document atomically (temp file, then rename) on any fsspec filesystem."""
+    fs, path = fsspec.core.url_to_fs(url)
+    parent = path.rstrip("/").rpartition("/")[0]
+    if parent:
+        fs.makedirs(parent, exist_ok=True)
+    tmp = _temp_sibling(path, "tmp")
+    with fs.open(tmp, "w") as handle:
+        json.dump(document, handle, indent=2, sort_keys=False, default=str)
+    fs.mv(tmp, path)
+
+
+def read_json(url: str) -> Any:
+    with fsspec.open(url, "r") as handle:
+        return json.load(handle)
+
+
+def save_port(spark: Any, kind: PortKind, value: Any, url: str) -> None:
+    """Materialize one output at ``url``: tables as parquet, models with Spark ML, metrics as JSON."""
+    if kind is PortKind.TABLE:
+        atomic_spark_write(spark, url, lambda tmp: value.write.mode("overwrite").parquet(tmp))
+    elif kind is PortKind.MODEL:
+        atomic_spark_write(spark, url, lambda tmp: value.write().overwrite().save(tmp))
+    else:
+        write_json(url, value)
+
+
+def load_port(spark: Any, kind: PortKind, url: str) -> Any:
+    """Read back what ``save_port`` wrote."""
+    if kind is PortKind.TABLE:
+        return spark.read.parquet(url)
+    if kind is PortKind.MODEL:
+        return load_model(spark, url)
+    return read_json(url)
+
+
+def load_model(spark: Any, url: str) -> Any:
+    """Load any saved Spark ML model; its class is read from the saved metadata."""
+    from pyspark.ml.util import DefaultParamsReader
+
+    return DefaultParamsReader.loadParamsInstance(url, spark.sparkContext)

@@ -1,0 +1,195 @@
+"""Operators that run pipelines with the ML engine through ``spark-submit``.
+
+``SparkPipelineOperator`` runs a whole pipeline JSON in one Spark application; the component
+operator (``spark_component.py``) runs one component as its own task. Both validate before
+any cluster time is spent, write the resolved pipeline next to the run's report, submit it
+through ``SparkPipelineHook`` and return the run's metrics (the task's XCom), pushing the
+report's location as the ``report_path`` XCom.
+
+Importing this module imports neither pyspark nor the component implementations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
+
+#: Where runs go when no ``out_dir`` is given: ``$MLPLAT_RUN_ROOT``, else this under $AIRFLOW_HOME.
+RUN_ROOT_ENV = "MLPLAT_RUN_ROOT"
+REPORT_PATH_XCOM_KEY = "report_path"
+PIPELINE_FILE_NAME = "pipeline.json"
+
+_UNSAFE_PATH_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def default_run_root() -> str:
+    """``$MLPLAT_RUN_ROOT``, else ``$AIRFLOW_HOME/mlplat-runs`` (AIRFLOW_HOME defaulting to ~/airflow)."""
+    if os.environ.get(RUN_ROOT_ENV):
+        return os.environ[RUN_ROOT_ENV]
+    airflow_home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+    return os.path.join(airflow_home, "mlplat-runs")
+
+
+def path_safe(text: str) -> str:
+    """``text`` usable as one path segment on every filesystem Spark writes to.
+
+    Run ids such as ``manual__2026-11-01T10:00:00+00:00`` hold ``:``, which Hadoop paths reject.
+    """
+    return _UNSAFE_PATH_CHARS.sub("_", text)
+
+
+class BaseSparkPipelineOperator(BaseOperator):
+    """What running any pipeline document takes: param merging, run directory, hook and XComs.
+
+    Subclasses say which document to run by implementing ``pipeline_document``.
+
+    :param params_override: values for the pipeline's params, over the DAG's Params (templated).
+        Values rendered from templates are strings unless the DAG renders native objects.
+    :param conn_id: the Spark connection; ``spark_default`` falls back to ``local[*]`` when it is
+        not defined, any other connection must exist.
+    :param out_dir: the run directory, local or on a mounted shared filesystem (templated);
+        default ``$MLPLAT_RUN_ROOT`` (or ``$AIRFLOW_HOME/mlplat-runs``)``/DAG_ID/RUN_ID/TASK_ID``.
+    :param conf: Spark configuration passed as ``--conf`` (templated).
+    :param driver_memory: e.g. ``2g``.
+    :param executor_memory: e.g. ``4g``.
+    :param executor_cores: cores per executor.
+    :param num_executors: executors to launch (YARN, Kubernetes).
+    :param total_executor_cores: cores for all executors (standalone).
+    :param spark_submit_kwargs: any other ``SparkSubmitHook`` argument (``deploy_mode``,
+        ``jars``, ``packages``, ``env_vars``, ``verbose``, ...).
+
+    The DAG's Params (``context["params"]``) fill the pipeline params of the same name; Params
+    the pipeline does not declare are ignored, and ``params_override`` wins over both.
+    """
+
+    template_fields: Sequence[str] = ("params_override", "out_dir", "conf")
+    template_fields_renderers = {"params_override": "json", "conf": "json"}
+    ui_color = "#f4a460"
+
+    def __init__(
+        self,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        conn_id: str = "spark_default",
+        out_dir: str | None = None,
+        conf: Mapping[str, Any] | None = None,
+        driver_memory: str | None = None,
+        executor_memory: str | None = None,
+        executor_cores: int | None = None,
+        num_executors: int | None = None,
+        total_executor_cores: int | None = None,
+        spark_submit_kwargs: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.params_override = dict(params_override or {})
+        self.conn_id = conn_id
+        self.out_dir = out_dir
+        self.conf = dict(conf or {})
+        self.driver_memory = driver_memory
+        self.executor_memory = executor_memory
+        self.executor_cores = executor_cores
+        self.num_executors = num_executors
+        self.total_executor_cores = total_executor_cores
+        self.spark_submit_kwargs = dict(spark_submit_kwargs or {})
+        self._kill_requested = False
+
+    def pipeline_document(self, context: Context) -> tuple[dict[str, Any], str]:
+        """The raw pipeline document to run, and the name validation messages give it."""
+        raise NotImplementedError
+
+    @cached_property
+    def hook(self) -> SparkPipelineHook:
+        from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
+
+        return SparkPipelineHook(
+            conn_id=self.conn_id,
+            conf={key: str(value) for key, value in self.conf.items()},
+            name=f"mlplat:{self.dag_id}.{self.task_id}",
+            driver_memory=self.driver_memory,
+            executor_memory=self.executor_memory,
+            executor_cores=self.executor_cores,
+            num_executors=self.num_executors,
+            total_executor_cores=self.total_executor_cores,
+            **self.spark_submit_kwargs,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_mlplat.engine.runner import REPORT_NAME
+        from airflow_mlplat.pipeline import validate_pipeline
+
+        doc, source = self.pipeline_document(context)
+        values = self._param_values(doc, context)
+        pipeline = validate_pipeline(doc, source=source, params=values)
+
+        out_dir = self.out_dir or self._default_out_dir(context)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        resolved = pipeline.to_dict()
+        for name, value in values.items():
+            resolved["params"][name]["default"] = value
+        pipeline_path = Path(out_dir) / PIPELINE_FILE_NAME
+        pipeline_path.write_text(json.dumps(resolved, indent=2))
+
+        # Pushed before the run so a failed run's report can be found too.
+        context["ti"].xcom_push(key=REPORT_PATH_XCOM_KEY, value=str(Path(out_dir) / REPORT_NAME))
+        hook = self.hook
+        if self._kill_requested:
+            hook.on_kill()  # killed while the hook was being made: submit_pipeline refuses to start
+        report = hook.submit_pipeline(str(pipeline_path), out_dir, values)
+        return report["metrics"]
+
+    def on_kill(self) -> None:
+        self._kill_requested = True
+        # Only a hook that exists can have started anything; execute checks the flag otherwise.
+        if "hook" in self.__dict__:
+            self.hook.on_kill()
+
+    def _param_values(self, doc: dict[str, Any], context: Context) -> dict[str, Any]:
+        declared = doc.get("params") if isinstance(doc.get("params"), dict) else {}
+        dag_params = context.get("params") or {}
+        values = {name: dag_params[name] for name in declared if name in dag_params}
+        values.update(self.params_override)
+        return values
+
+    def _default_out_dir(self, context: Context) -> str:
+        return os.path.join(default_run_root(), self.dag_id, path_safe(context["run_id"]), self.task_id)
+
+
+class SparkPipelineOperator(BaseSparkPipelineOperator):
+    """Run a pipeline JSON in one Spark application; return its metrics.
+
+    :param pipeline: the pipeline: a dict, a JSON string, or the path of a ``.json`` file
+        (templated; string values inside a dict are rendered too).
+
+    See ``BaseSparkPipelineOperator`` for the other arguments. Returns (as XCom) the run's
+    metrics ``{node_id: {metric: value}}``; the ``report_path`` XCom is the run's report.json.
+
+    :raises PipelineValidationError: the pipeline or a param value is invalid (nothing was submitted).
+    :raises PipelineRunError: the run failed, naming the failing node and its error.
+    """
+
+    template_fields: Sequence[str] = ("pipeline", *BaseSparkPipelineOperator.template_fields)
+    template_fields_renderers = {**BaseSparkPipelineOperator.template_fields_renderers, "pipeline": "json"}
+
+    def __init__(self, *, pipeline: dict[str, Any] | str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipeline = os.fspath(pipeline) if isinstance(pipeline, os.PathLike) else pipeline
+
+    def pipeline_document(self, context: Context) -> tuple[dict[str, Any], str]:
+        from airflow_mlplat.pipeline import load_pipeline
+
+        source = self.pipeline
+        is_path = isinstance(source, str) and not source.lstrip().startswith("{")
+        return load_pipeline(source), source if is_path else "pipeline"

@@ -1,0 +1,35 @@
+"""Provider metadata Airflow reads through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_mlplat import __version__
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-mlplat",
+        "name": "ML platform (airflow-mlplat)",
+        "description": "Spark ML pipelines, model gates, deployment and real-time retraining as Airflow tasks.",
+        "versions": [__version__],
+        "operators": [
+            {
+                "integration-name": "ML platform",
+                "python-modules": [
+                    "airflow_mlplat.operators.spark_pipeline",
+                    "airflow_mlplat.operators.spark_component",
+                ],
+            }
+        ],
+        "hooks": [
+            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.hooks.spark_pipeline"]},
+        ],
+        "integrations": [
+            {
+                "integration-name": "ML platform",
+                "external-doc-url": "https://airflow.apache.org/docs/apache-airflow-providers-apache-spark/",
+                "tags": ["software"],
+            }
+        ],
+    }

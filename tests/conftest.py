@@ -1,0 +1,46 @@
+"""Test-session set-up shared by every test module.
+
+Airflow reads AIRFLOW_HOME and its DB URL when it is first imported, so both are set here,
+at conftest import, before any test module imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="mlplat-tests-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_TMP / "airflow"))
+os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_SESSION_TMP / 'airflow' / 'airflow.db'}")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+os.environ.setdefault("AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS", "False")
+Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+# spark-submit and the engine's driver must use this interpreter and its venv's scripts.
+os.environ["PYSPARK_PYTHON"] = sys.executable
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local SparkSession for the whole test process."""
+    from airflow_mlplat.engine.session import get_session
+
+    session = get_session("mlplat-tests", {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4"})
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def ctx(spark, tmp_path):
+    """A component context for calling a component function directly."""
+    from airflow_mlplat.engine.context import ComponentContext
+
+    return ComponentContext(spark=spark, node_id="node", artifacts_dir=str(tmp_path / "artifacts"))

@@ -1,0 +1,160 @@
+"""Contract tests read the components' declarations (house rule 8)."""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from typing import Annotated
+
+import pytest
+
+from airflow_mlplat.components import Interval, Options, Table, iter_components, load_components
+from airflow_mlplat.components.registry import ComponentDeclarationError, build_spec, component, register
+from airflow_mlplat.pipeline.params import check_value
+
+ALL = list(iter_components())
+PARAMS = [(spec, param) for spec in ALL for param in spec.params]
+REQUIRED_FOR_THE_FOUNDATION = {
+    "read_table", "write_table", "sql_transform", "cast_columns", "random_split", "fill_missing",
+    "drop_duplicates", "filter_rows", "select_columns", "standard_scaler", "min_max_scaler",
+    "quantile_discretizer", "string_indexer", "one_hot_encoder", "vector_assembler", "logistic_regression",
+    "gbdt_classifier", "random_forest_classifier", "predict", "binary_classification_evaluation",
+    "regression_evaluation", "feature_importance", "synthetic_purchase_intent",
+}
+
+
+def test_the_foundation_components_are_registered():
+    assert REQUIRED_FOR_THE_FOUNDATION <= set(load_components())
+
+
+@pytest.mark.parametrize("spec", ALL, ids=lambda s: s.name)
+def test_declaration_is_complete(spec):
+    assert spec.description and spec.category and spec.outputs
+    for port in (*spec.inputs, *spec.params):
+        assert port.help, f"{spec.name}.{port.name} has no help"
+    signature = inspect.signature(spec.func)
+    keyword_only = [p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    assert keyword_only == [p.name for p in spec.params]
+    assert spec.to_dict()["name"] == spec.name
+
+
+def _invalid_values(param):
+    """Values the declaration says are invalid: wrong type, out of bounds, not an option."""
+    yield object()
+    base = param.annotation
+    nullable = typing.get_origin(base) in (typing.Union, types.UnionType)
+    if base in (int, float) or (nullable and {int, float} & set(typing.get_args(base))):
+        yield "not a number"
+    if base is str:
+        yield 12345
+    if typing.get_origin(base) is list:
+        yield "not-a-list"
+    if param.options is not None:
+        yield "surely-not-an-option"
+    if param.interval is not None:
+        schema = param.interval.json_schema()
+        for key in ("minimum", "exclusiveMinimum"):
+            if key in schema:
+                yield schema[key] - 1
+        for key in ("maximum", "exclusiveMaximum"):
+            if key in schema:
+                yield schema[key] + 1
+        if "exclusiveMinimum" in schema:
+            yield schema["exclusiveMinimum"]
+        if "exclusiveMaximum" in schema:
+            yield schema["exclusiveMaximum"]
+
+
+@pytest.mark.parametrize(("spec", "param"), PARAMS, ids=[f"{s.name}.{p.name}" for s, p in PARAMS])
+def test_generated_invalid_values_are_rejected_and_named(spec, param):
+    if not param.required:
+        assert check_value(param, param.default) is None
+    for value in _invalid_values(param):
+        problem = check_value(param, value)
+        assert problem is not None, f"{spec.name}.{param.name} accepted {value!r}"
+        assert problem.startswith("must be ") and repr(value) in problem
+
+
+def _declare(func, **kwargs):
+    return build_spec(func, category="test", outputs=kwargs.pop("outputs", {"data": Table}), **kwargs)
+
+
+def test_missing_annotation_fails_at_registration():
+    def bad(ctx, data: Table, *, k=3):
+        """Doc.
+
+        Args:
+            data: d.
+            k: k.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match="argument 'k': missing type annotation"):
+        _declare(bad)
+
+
+def test_undocumented_parameter_fails_at_registration():
+    def bad(ctx, data: Table, *, k: int = 3):
+        """Doc.
+
+        Args:
+            data: d.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match="argument 'k': not documented"):
+        _declare(bad)
+
+
+def test_positional_non_port_fails_at_registration():
+    def bad(ctx, k: int):
+        """Doc.
+
+        Args:
+            k: k.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match="input ports and must be annotated Table, Model or Metrics"):
+        _declare(bad)
+
+
+def test_default_outside_its_bounds_fails_at_registration():
+    def bad(ctx, data: Table, *, k: Annotated[int, Interval(1, 10)] = 0):
+        """Doc.
+
+        Args:
+            data: d.
+            k: k.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match=r"default 0 must be an integer >= 1 and <= 10, got 0"):
+        _declare(bad)
+
+
+def test_docstring_documenting_a_missing_argument_fails():
+    def bad(ctx, data: Table, *, how: Annotated[str, Options("a", "b")] = "a"):
+        """Doc.
+
+        Args:
+            data: d.
+            how: h.
+            gone: not in the signature.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match="documents \\['gone'\\]"):
+        _declare(bad)
+
+
+def test_duplicate_name_fails_at_registration():
+    existing = next(iter(load_components().values()))
+
+    def impostor(ctx, data: Table):
+        """Doc.
+
+        Args:
+            data: d.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match=f"component {existing.name!r} is declared twice"):
+        component(category="x", outputs={"data": Table}, name=existing.name)(impostor)
+    register(existing)  # the registry is unchanged
+    assert load_components()[existing.name] is existing

@@ -40,7 +40,8 @@ def _print_results(report_path: Path) -> None:
     report = json.loads(report_path.read_text())
     metrics = report["metrics"]["evaluate"]
     print()
-    print(f"=== {report['pipeline']}: {report['status']} in {report['seconds']:.1f}s (Spark master {report['spark']['master']})")
+    master = report["spark"]["master"]
+    print(f"=== {report['pipeline']}: {report['status']} in {report['seconds']:.1f}s (Spark master {master})")
     print(f"test AUC (ROC): {metrics['auc_roc']:.4f}   AUC (PR): {metrics['auc_pr']:.4f}   KS: {metrics['ks']:.4f}")
     print(
         f"accuracy {metrics['accuracy']:.4f}  precision {metrics['precision']:.4f}  recall {metrics['recall']:.4f}"
@@ -71,14 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     home, dags_folder = args.home.resolve(), args.dags_folder.resolve()
     _configure(home, dags_folder)
 
-    from airflow_mlplat.local_run import load_dags, migrate_db, task_states, test_dag, xcom_value
+    from airflow_mlplat.local_run import load_dags, migrate_db, run_dag, task_states, xcom_value
 
     started = time.perf_counter()
     print(f"preparing the Airflow metadata DB under {home / 'airflow'} ...", flush=True)
     migrate_db()
     dag = load_dags(dags_folder).get_dag(DAG_ID)
     print(f"running DAG {DAG_ID} with rows={args.rows} ...", flush=True)
-    dag_run = test_dag(dag, run_conf={"rows": args.rows})
+    dag_run = run_dag(dag, run_conf={"rows": args.rows})
     states = task_states(dag_run)
     print(f"DAG run {dag_run.run_id}: {dag_run.state} {states} in {time.perf_counter() - started:.0f}s")
     if str(dag_run.state) != "success":

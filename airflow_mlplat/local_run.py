@@ -31,7 +31,7 @@ def load_dags(folder: str | Path) -> Any:
     return bag
 
 
-def test_dag(dag: Any, run_conf: dict[str, Any] | None = None) -> Any:
+def run_dag(dag: Any, run_conf: dict[str, Any] | None = None) -> Any:
     """Serialize ``dag`` to the metadata DB and run it with ``dag.test()``; return the DagRun."""
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
@@ -41,9 +41,6 @@ def test_dag(dag: Any, run_conf: dict[str, Any] | None = None) -> Any:
     bag.bag_dag(dag)
     sync_bag_to_db(bag, BUNDLE_NAME, None)
     return dag.test(run_conf=run_conf)
-
-
-test_dag.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def xcom_value(dag_run: Any, task_id: str, key: str = "return_value") -> Any:

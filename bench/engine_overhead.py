@@ -69,8 +69,10 @@ def main() -> None:
         engine_times.append(seconds["engine"])
         hand_times.append(seconds["hand"])
         ratios.append(seconds["engine"] / seconds["hand"])
-        print(f"run {run}: engine {seconds['engine']:.1f}s  hand-written {seconds['hand']:.1f}s  "
-              f"ratio {ratios[-1]:.3f}", flush=True)
+        print(
+            f"run {run}: engine {seconds['engine']:.1f}s  hand-written {seconds['hand']:.1f}s  ratio {ratios[-1]:.3f}",
+            flush=True,
+        )
     engine_auc = json.loads((work / "engine-1" / "outputs" / "metrics").read_text())["auc_roc"]
     hand_auc = json.loads((work / "hand-1" / "outputs" / "metrics").read_text())["auc_roc"]
     print(f"test AUC: engine {engine_auc:.4f}  hand-written {hand_auc:.4f}")

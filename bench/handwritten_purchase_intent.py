@@ -24,7 +24,14 @@ from pyspark.sql import functions as F
 from airflow_mlplat.engine.session import LOCAL_DEFAULTS
 
 FEATURES = [
-    "duration", "freqs_rank", "page_views", "visit_days", "compare_clicks", "dealer_calls", "price_views", "image_views"
+    "duration",
+    "freqs_rank",
+    "page_views",
+    "visit_days",
+    "compare_clicks",
+    "dealer_calls",
+    "price_views",
+    "image_views",
 ]
 
 
@@ -48,7 +55,9 @@ def main(input_path: str, out_dir: str) -> None:
     model.write().overwrite().save(f"{out_dir}/outputs/model")
 
     scored = model.transform(test).withColumn("score", vector_to_array("probability")[1])
-    scored = scored.select(F.col("label").cast("double").alias("label"), "score", (F.col("prediction") == 1.0).alias("p"))
+    scored = scored.select(
+        F.col("label").cast("double").alias("label"), "score", (F.col("prediction") == 1.0).alias("p")
+    )
     scored = scored.cache()
     pos, neg = F.col("label") == 1.0, F.col("label") == 0.0
     c = scored.agg(
@@ -66,9 +75,13 @@ def main(input_path: str, out_dir: str) -> None:
         F.sum(F.when(pos, 1).otherwise(0)).alias("pos"), F.sum(F.when(neg, 1).otherwise(0)).alias("neg")
     )
     window = Window.orderBy(F.col("score").desc()).rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    ks = by_score.select(
-        F.abs(F.sum("pos").over(window) / positives - F.sum("neg").over(window) / negatives).alias("gap")
-    ).agg(F.max("gap")).first()[0]
+    ks = (
+        by_score.select(
+            F.abs(F.sum("pos").over(window) / positives - F.sum("neg").over(window) / negatives).alias("gap")
+        )
+        .agg(F.max("gap"))
+        .first()[0]
+    )
     metrics = {"auc_roc": auc_roc, "auc_pr": auc_pr, "ks": ks, **{k: c[k] for k in ("rows", "tp", "fp", "tn", "fn")}}
     os.makedirs(f"{out_dir}/outputs", exist_ok=True)
     with open(f"{out_dir}/outputs/metrics", "w") as handle:

@@ -16,11 +16,29 @@ from airflow_mlplat.pipeline.params import check_value
 ALL = list(iter_components())
 PARAMS = [(spec, param) for spec in ALL for param in spec.params]
 REQUIRED_FOR_THE_FOUNDATION = {
-    "read_table", "write_table", "sql_transform", "cast_columns", "random_split", "fill_missing",
-    "drop_duplicates", "filter_rows", "select_columns", "standard_scaler", "min_max_scaler",
-    "quantile_discretizer", "string_indexer", "one_hot_encoder", "vector_assembler", "logistic_regression",
-    "gbdt_classifier", "random_forest_classifier", "predict", "binary_classification_evaluation",
-    "regression_evaluation", "feature_importance", "synthetic_purchase_intent",
+    "read_table",
+    "write_table",
+    "sql_transform",
+    "cast_columns",
+    "random_split",
+    "fill_missing",
+    "drop_duplicates",
+    "filter_rows",
+    "select_columns",
+    "standard_scaler",
+    "min_max_scaler",
+    "quantile_discretizer",
+    "string_indexer",
+    "one_hot_encoder",
+    "vector_assembler",
+    "logistic_regression",
+    "gbdt_classifier",
+    "random_forest_classifier",
+    "predict",
+    "binary_classification_evaluation",
+    "regression_evaluation",
+    "feature_importance",
+    "synthetic_purchase_intent",
 }
 
 

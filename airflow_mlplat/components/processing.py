@@ -153,6 +153,44 @@ def random_split(
 
 
 _MEDIAN_ACCURACY = 100_000
+_SPARK_CONVERTS = object()
+
+
+def _constant_for(value: str, data_type: Any) -> Any:
+    """``value`` converted to a column type the way ``try_cast`` would, without a Spark job.
+
+    None when it does not convert; ``_SPARK_CONVERTS`` for types left to Spark.
+    """
+    import decimal
+
+    from pyspark.sql.types import AtomicType, BooleanType, DecimalType, FractionalType, IntegralType, StringType
+
+    text = value.strip()
+    try:
+        if isinstance(data_type, StringType):
+            return value
+        if isinstance(data_type, BooleanType):
+            return {
+                "true": True,
+                "t": True,
+                "yes": True,
+                "y": True,
+                "1": True,
+                "false": False,
+                "f": False,
+                "no": False,
+                "n": False,
+                "0": False,
+            }.get(text.lower())
+        if isinstance(data_type, IntegralType):
+            return int(text)
+        if isinstance(data_type, DecimalType):
+            return decimal.Decimal(text)
+        if isinstance(data_type, FractionalType):
+            return float(text)
+    except (ValueError, decimal.InvalidOperation):
+        return None
+    return _SPARK_CONVERTS if isinstance(data_type, AtomicType) else None
 
 
 def _missing(column: Any, data_type: Any) -> Any:
@@ -189,7 +227,7 @@ def fill_missing(
     """
     from pyspark.sql import Column
     from pyspark.sql import functions as F
-    from pyspark.sql.types import AtomicType, DecimalType, DoubleType, FloatType, NumericType
+    from pyspark.sql.types import DecimalType, DoubleType, FloatType, NumericType
 
     name = "fill_missing"
     types = {f.name: f.dataType for f in data.schema.fields}
@@ -201,14 +239,20 @@ def fill_missing(
         if value is None:
             raise ValueError(f"{name}: params.value is required when params.strategy is 'constant'")
         fills: dict[str, Any] = {}
-        castable = [c for c in chosen if isinstance(types[c], AtomicType)]
+        converted_by_column = {c: _constant_for(value, types[c]) for c in chosen}
+        # Types Python cannot convert like Spark (dates, timestamps...): one probe job converts them.
+        castable = [c for c, v in converted_by_column.items() if v is _SPARK_CONVERTS]
         probes = (
             data.sparkSession.range(1)
             .select(*[F.lit(value).try_cast(types[c]).alias(f"c{i}") for i, c in enumerate(castable)])
             .first()
+            if castable
+            else None
         )
         for c in chosen:
-            converted = probes[f"c{castable.index(c)}"] if c in castable and probes is not None else None
+            converted = converted_by_column[c]
+            if converted is _SPARK_CONVERTS:
+                converted = probes[f"c{castable.index(c)}"] if probes is not None else None
             if converted is None:
                 if explicit:
                     raise ValueError(

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import time
 import traceback
+import uuid
 from typing import Any
 
 from airflow_mlplat import __version__
@@ -157,10 +158,19 @@ class _Run:
                 entry["metrics"].update(_jsonable(value))
             for name, url in self.outputs_by_ref.get(ref, []):
                 log.info("node %s: writing output %s to %s", node_id, name, url)
-                storage.save_port(self.spark, port.kind, value, url)
-                self.report["outputs"][name] = url
                 if port.kind is PortKind.TABLE and entry["rows"].get(port.name) is None:
-                    entry["rows"][port.name] = self.spark.read.parquet(url).count()  # from parquet footers
+                    # The write itself counts the rows (an observed metric): no extra job.
+                    from pyspark.sql import Observation
+                    from pyspark.sql import functions as F
+
+                    observation = Observation(f"rows:{name}:{uuid.uuid4().hex[:8]}")
+                    storage.save_port(
+                        self.spark, port.kind, value.observe(observation, F.count(F.lit(1)).alias("rows")), url
+                    )
+                    entry["rows"][port.name] = observation.get["rows"]
+                else:
+                    storage.save_port(self.spark, port.kind, value, url)
+                self.report["outputs"][name] = url
                 self._release(ref)
             if port.kind is PortKind.TABLE and port.name not in entry["rows"]:
                 entry["rows"][port.name] = value.count() if self.count_rows else None

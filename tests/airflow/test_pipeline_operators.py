@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow.conftest import load_dag_folder, run_dag, task_states, xcom
+from airflow_mlplat.local_run import run_dag, task_states
+from airflow_mlplat.local_run import xcom_value as xcom
+from tests.airflow.conftest import load_dag_folder
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.airflow.conftest import run_dag, task_states, xcom
+from airflow_mlplat.local_run import run_dag, task_states
+from airflow_mlplat.local_run import xcom_value as xcom
 
 
 @dataclass

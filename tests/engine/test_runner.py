@@ -55,8 +55,16 @@ def test_purchase_intent_end_to_end(spark, behaviour, tmp_path):
     assert type(model).__name__ == "GBTClassificationModel" and model.getNumTrees == 5
     importance = spark.read.parquet(outputs["feature_importance"]).orderBy("rank").collect()
     assert abs(sum(r.importance for r in importance) - 1.0) < 1e-9
-    assert {r.feature for r in importance} == {"duration", "freqs_rank", "page_views", "visit_days",
-                                               "compare_clicks", "dealer_calls", "price_views", "image_views"}
+    assert {r.feature for r in importance} == {
+        "duration",
+        "freqs_rank",
+        "page_views",
+        "visit_days",
+        "compare_clicks",
+        "dealer_calls",
+        "price_views",
+        "image_views",
+    }
     # nothing but the final outputs: no temporary siblings left behind
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["feature_importance", "metrics", "model"]
     assert spark.sparkContext._jsc.getPersistentRDDs().size() == 0
@@ -67,10 +75,18 @@ def test_a_failing_node_leaves_a_report_and_no_partial_output(spark, behaviour, 
         "name": "failing",
         "nodes": [
             {"id": "data", "component": "read_table", "params": {"path": behaviour, "format": "parquet"}},
-            {"id": "keep", "component": "select_columns", "inputs": {"data": "data.data"},
-             "params": {"columns": ["duration", "label"]}},
-            {"id": "broken", "component": "filter_rows", "inputs": {"data": "keep.data"},
-             "params": {"condition": "no_such_column > 1"}},
+            {
+                "id": "keep",
+                "component": "select_columns",
+                "inputs": {"data": "data.data"},
+                "params": {"columns": ["duration", "label"]},
+            },
+            {
+                "id": "broken",
+                "component": "filter_rows",
+                "inputs": {"data": "keep.data"},
+                "params": {"condition": "no_such_column > 1"},
+            },
             {"id": "after", "component": "drop_duplicates", "inputs": {"data": "broken.data"}},
         ],
         "outputs": {"kept": "keep.data", "final": "after.data"},
@@ -80,7 +96,11 @@ def test_a_failing_node_leaves_a_report_and_no_partial_output(spark, behaviour, 
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["status"] == "failed"
     assert [report["nodes"][n]["status"] for n in ("data", "keep", "broken", "after")] == [
-        "success", "success", "failed", "skipped"]
+        "success",
+        "success",
+        "failed",
+        "skipped",
+    ]
     assert "no_such_column" in report["nodes"]["broken"]["error"]
     assert report["nodes"]["keep"]["rows"]["data"] == 4000
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["kept"]
@@ -99,8 +119,13 @@ def test_materialized_inputs_and_outputs_at_chosen_paths(spark, behaviour, tmp_p
     assert report["outputs"]["train"] == str(tmp_path / "m" / "train")
     second = {
         "name": "second",
-        "nodes": [{"id": "dedupe", "component": "drop_duplicates",
-                   "inputs": {"data": {"path": str(tmp_path / "m" / "train")}}}],
+        "nodes": [
+            {
+                "id": "dedupe",
+                "component": "drop_duplicates",
+                "inputs": {"data": {"path": str(tmp_path / "m" / "train")}},
+            }
+        ],
         "outputs": {"data": "dedupe.data"},
     }
     report = run(second, tmp_path / "run2", spark)
@@ -113,8 +138,12 @@ def test_cli_runs_a_pipeline_and_fails_with_exit_1(behaviour, tmp_path):
         "params": {"condition": "duration IS NOT NULL"},
         "nodes": [
             {"id": "data", "component": "read_table", "params": {"path": behaviour, "format": "parquet"}},
-            {"id": "rows", "component": "filter_rows", "inputs": {"data": "data.data"},
-             "params": {"condition": {"$param": "condition"}}},
+            {
+                "id": "rows",
+                "component": "filter_rows",
+                "inputs": {"data": "data.data"},
+                "params": {"condition": {"$param": "condition"}},
+            },
         ],
         "outputs": {"rows": "rows.data"},
     }

@@ -18,8 +18,26 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=8,
 )
-names = st.sampled_from(["id", "component", "params", "inputs", "outputs", "nodes", "name", "$param", "data",
-                         "max_iter", "ratio", "columns", "gbdt.model", "split.train", "x.y", "execution"])
+names = st.sampled_from(
+    [
+        "id",
+        "component",
+        "params",
+        "inputs",
+        "outputs",
+        "nodes",
+        "name",
+        "$param",
+        "data",
+        "max_iter",
+        "ratio",
+        "columns",
+        "gbdt.model",
+        "split.train",
+        "x.y",
+        "execution",
+    ]
+)
 
 
 def _paths(value, prefix=()):

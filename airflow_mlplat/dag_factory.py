@@ -11,8 +11,7 @@ declarations of the component parameters that use them, so the UI trigger form c
   pipeline output names) and downstream tasks read it from there; ``RUN_DIR`` is
   ``RUN_ROOT/DAG_ID/RUN_ID``.
 
-Besides the pipeline fields, a file may carry DAG settings (``DAG_SETTINGS``, e.g.
-``"schedule": "@daily"``); they are taken out before the pipeline is validated.
+A pipeline's ``"schedule"`` (e.g. ``"@daily"``) becomes its DAG's schedule (default: none).
 
 Parsing validates every file (no pyspark, no mlflow) and raises ``PipelineValidationError``
 naming each invalid file, node and field, so a broken pipeline shows as the DAG file's import
@@ -34,8 +33,6 @@ from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator, defau
 from airflow_mlplat.pipeline import Pipeline, PipelineValidationError, Problem, load_pipeline, validate_pipeline
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, PathInput, PipelineOutput, split_reference
 
-#: Keys of a pipeline file that configure its DAG rather than the pipeline.
-DAG_SETTINGS = ("schedule",)
 #: The run id as a path segment: run ids hold ':' and '+', which Hadoop paths reject.
 SAFE_RUN_ID = "{{ run_id | replace(':', '_') | replace('+', '_') }}"
 #: Task id of the one task of a fused pipeline's DAG.
@@ -90,13 +87,6 @@ def dag_params(pipeline: Pipeline) -> dict[str, Param]:
     }
 
 
-def split_dag_settings(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(pipeline document, DAG settings)`` of a pipeline file's content."""
-    pipeline_doc = {key: value for key, value in doc.items() if key not in DAG_SETTINGS}
-    settings = {key: doc[key] for key in DAG_SETTINGS if key in doc}
-    return pipeline_doc, settings
-
-
 def pipeline_dag(source: str | os.PathLike[str], *, run_root: str | None = None, **dag_kwargs: Any) -> DAG:
     """The DAG of one pipeline file.
 
@@ -107,9 +97,9 @@ def pipeline_dag(source: str | os.PathLike[str], *, run_root: str | None = None,
     :raises PipelineValidationError: the file is not a valid pipeline.
     """
     path = os.fspath(source)
-    doc, settings = split_dag_settings(load_pipeline(Path(path)))
+    doc = load_pipeline(Path(path))
     pipeline = validate_pipeline(doc, source=path)
-    schedule = settings.get("schedule")
+    schedule = pipeline.schedule
     kwargs: dict[str, Any] = {
         "dag_id": pipeline.name,
         "description": pipeline.description.splitlines()[0][:200] if pipeline.description else None,

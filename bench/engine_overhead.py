@@ -4,7 +4,7 @@ Both run as fresh processes (JVM start included) on the same generated data with
 Spark settings, alternated, RUNS times each. The last line is the median of the per-pair
 ratios engine / hand-written (1.00 = no overhead).
 
-    python bench/engine_overhead.py [--rows 200000] [--runs 3]
+    python bench/engine_overhead.py [--rows 200000] [--runs 5]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def timed(cmd: list[str]) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mlplat-bench-"))

@@ -74,6 +74,7 @@ class Pipeline(_Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
     execution: Literal["fused", "per_node"] = "fused"
+    schedule: str | None = None  # the schedule of the pipeline's DAG (cron or preset); None: manual
     params: dict[str, PipelineParam] = Field(default_factory=dict)
     nodes: list[Node] = Field(min_length=1)
     outputs: dict[str, str | PipelineOutput] = Field(default_factory=dict)

@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 EXTRAS := spark,mlflow,test,dev
 STAMP  := $(VENV)/.installed-$(EXTRAS)
 
-export PATH := $(abspath $(BIN)):$(PATH)
-export PYSPARK_PYTHON := $(abspath $(BIN))/python
+# Recipes that run the project put the venv first on PATH (spark-submit lives there).
+RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
 .PHONY: install demo test lint bench check-java clean
 
@@ -29,16 +29,16 @@ $(STAMP): setup.cfg pyproject.toml | check-java
 	@touch $@
 
 demo: install
-	$(BIN)/python -m airflow_mlplat.demo
+	$(RUN) $(BIN)/python -m airflow_mlplat.demo
 
 test: install
-	$(BIN)/python -m pytest tests
+	$(RUN) $(BIN)/python -m pytest tests
 
 lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python bench/engine_overhead.py
+	$(RUN) $(BIN)/python bench/engine_overhead.py
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info

@@ -11,6 +11,7 @@ import pytest
 
 from airflow_mlplat.components import Interval, Options, Table, iter_components, load_components
 from airflow_mlplat.components.registry import ComponentDeclarationError, build_spec, component, register
+from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 from airflow_mlplat.pipeline.params import check_value
 
 ALL = list(iter_components())
@@ -86,12 +87,37 @@ def _invalid_values(param):
 
 @pytest.mark.parametrize(("spec", "param"), PARAMS, ids=[f"{s.name}.{p.name}" for s, p in PARAMS])
 def test_generated_invalid_values_are_rejected_and_named(spec, param):
+    """Each declared type, bound and option set yields invalid values; validation names them."""
     if not param.required:
         assert check_value(param, param.default) is None
+    required = {p.name: _valid_value(p) for p in spec.params if p.required and p.name != param.name}
+    inputs = {port.name: {"path": "unused"} for port in spec.inputs}
     for value in _invalid_values(param):
-        problem = check_value(param, value)
-        assert problem is not None, f"{spec.name}.{param.name} accepted {value!r}"
-        assert problem.startswith("must be ") and repr(value) in problem
+        if isinstance(value, object) and type(value) is object:
+            assert check_value(param, value) is not None  # not JSON: checked directly
+            continue
+        node = {"id": "n", "component": spec.name, "params": {**required, param.name: value}, "inputs": inputs}
+        with pytest.raises(PipelineValidationError) as info:
+            validate_pipeline({"name": "p", "nodes": [node]})
+        message = str(info.value)
+        assert f"nodes[0] (n): params.{param.name} of {spec.name} must be " in message, message
+        assert f"got {value!r}" in message
+
+
+def _valid_value(param):
+    if param.options is not None:
+        return param.options.values[0]
+    if param.interval is not None and param.interval.low is not None:
+        return param.annotation(param.interval.low + (1 if param.interval.closed in {"neither", "right"} else 0))
+    samples = {int: 1, float: 0.5, str: "x", bool: True}
+    base = param.annotation
+    if typing.get_origin(base) is list:
+        return [samples.get(typing.get_args(base)[0], "x")]
+    if typing.get_origin(base) is dict:
+        return {}
+    if typing.get_origin(base) in (typing.Union, types.UnionType):
+        base = next(a for a in typing.get_args(base) if a is not type(None))
+    return samples.get(base, "x")
 
 
 def _declare(func, **kwargs):

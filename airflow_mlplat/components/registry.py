@@ -46,15 +46,25 @@ from airflow_mlplat.components.spec import (
 )
 
 #: Modules of the built-in library, one per category. Importing them only declares.
-BUILTIN_MODULES = (
-    "airflow_mlplat.components.io",
-    "airflow_mlplat.components.datasets",
-    "airflow_mlplat.components.processing",
-    "airflow_mlplat.components.features",
-    "airflow_mlplat.components.classification",
-    "airflow_mlplat.components.regression",
-    "airflow_mlplat.components.evaluation",
-    "airflow_mlplat.components.model",
+BUILTIN_MODULES = tuple(
+    f"airflow_mlplat.components.{name}"
+    for name in (
+        "io",
+        "datasets",
+        "processing",
+        "features",
+        "text",
+        "statistics",
+        "classification",
+        "regression",
+        "gbdt",
+        "clustering",
+        "recommendation",
+        "outliers",
+        "evaluation",
+        "model",
+        "tuning",
+    )
 )
 #: Third-party packages add components through this entry-point group (each entry point
 #: names a module whose import declares its components).

@@ -81,6 +81,7 @@ class _Run:
                     "seconds": None,
                     "rows": {},
                     "metrics": {},
+                    "artifacts": [],
                     "error": None,
                 }
                 for n in pipeline.nodes
@@ -140,8 +141,10 @@ class _Run:
             log=logging.getLogger(f"airflow_mlplat.engine.{node_id}"),
         )
         self.spark.sparkContext.setJobGroup(node_id, f"{self.pipeline.name}: {node_id} ({spec.name})", True)
-        returned = spec.func(ctx, **inputs, **kwargs)
-        outputs = self._normalize_outputs(node_id, spec, returned)
+        try:
+            outputs = call_component(spec, ctx, inputs, kwargs)
+        finally:
+            entry["artifacts"] = list(ctx.artifacts)
         for ref in node.inputs.values():
             if isinstance(ref, str):
                 self._release(ref)
@@ -180,15 +183,25 @@ class _Run:
             self.report["metrics"][node_id] = entry["metrics"]
         log.info("[%d/%d] node %s (%s) finished in %.1fs", index, total, node_id, spec.name, entry["seconds"])
 
-    @staticmethod
-    def _normalize_outputs(node_id: str, spec: ComponentSpec, returned: Any) -> dict[str, Any]:
-        names = [p.name for p in spec.outputs]
-        if len(names) == 1 and not (isinstance(returned, dict) and set(returned) == set(names)):
-            return {names[0]: returned}
-        if not isinstance(returned, dict) or set(returned) != set(names):
-            got = sorted(returned) if isinstance(returned, dict) else type(returned).__name__
-            raise TypeError(f"component {spec.name} (node {node_id}) must return outputs {names}, returned {got}")
-        return returned
+
+def call_component(
+    spec: ComponentSpec, ctx: ComponentContext, inputs: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Call a component function; return its outputs as ``{output name: value}``.
+
+    ``params`` are keyword arguments (declared defaults fill in what is missing). Raises
+    TypeError when the function does not return the outputs it declares.
+    """
+    kwargs = {p.name: p.default for p in spec.params if not p.required}
+    kwargs.update(params)
+    returned = spec.func(ctx, **inputs, **kwargs)
+    names = [p.name for p in spec.outputs]
+    if len(names) == 1 and not (isinstance(returned, dict) and set(returned) == set(names)):
+        return {names[0]: returned}
+    if not isinstance(returned, dict) or set(returned) != set(names):
+        got = sorted(returned) if isinstance(returned, dict) else type(returned).__name__
+        raise TypeError(f"component {spec.name} (node {ctx.node_id}) must return outputs {names}, returned {got}")
+    return returned
 
 
 def run_pipeline(

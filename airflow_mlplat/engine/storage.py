@@ -54,16 +54,21 @@ def atomic_spark_write(spark: Any, url: str, write: Callable[[str], None]) -> No
         fs.delete(backup_path, True)
 
 
-def write_json(url: str, document: Any) -> None:
-    """Write a JSON document atomically (temp file, then rename) on any fsspec filesystem."""
+def write_bytes(url: str, data: bytes) -> None:
+    """Write a file atomically (temp file, then rename) on any fsspec filesystem."""
     fs, path = fsspec.core.url_to_fs(url)
     parent = path.rstrip("/").rpartition("/")[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
     tmp = _temp_sibling(path, "tmp")
-    with fs.open(tmp, "w") as handle:
-        json.dump(document, handle, indent=2, sort_keys=False, default=str)
+    with fs.open(tmp, "wb") as handle:
+        handle.write(data)
     fs.mv(tmp, path)
+
+
+def write_json(url: str, document: Any) -> None:
+    """Write a JSON document atomically on any fsspec filesystem."""
+    write_bytes(url, json.dumps(document, indent=2, default=str).encode())
 
 
 def read_json(url: str) -> Any:

@@ -121,7 +121,7 @@ def _check_params(
             via = f" (from pipeline param {ref!r})"
         problem = check_value(param, value)
         if problem:
-            problems.append(Problem(where, f"params.{param.name} {problem}{via}"))
+            problems.append(Problem(where, f"params.{param.name} of {spec.name} {problem}{via}"))
 
 
 def _check_inputs(

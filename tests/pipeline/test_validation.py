@@ -49,20 +49,20 @@ def test_wrong_parameter_type_names_node_and_field(doc):
     i = node_index(doc, "gbdt")
     doc["nodes"][i]["params"]["max_iter"] = "ten"
     message = problems_of(doc)
-    assert f"nodes[{i}] (gbdt): params.max_iter must be an integer >= 1, got 'ten'" in message
+    assert f"nodes[{i}] (gbdt): params.max_iter of gbdt_classifier must be an integer >= 1, got 'ten'" in message
 
 
 def test_out_of_range_parameter(doc):
     i = node_index(doc, "split")
     doc["nodes"][i]["params"]["ratio"] = 1.5
-    assert f"nodes[{i}] (split): params.ratio must be a number" in problems_of(doc)
+    assert f"nodes[{i}] (split): params.ratio of random_split must be a number" in problems_of(doc)
     assert "got 1.5" in problems_of(doc)
 
 
 def test_bool_is_not_an_integer(doc):
     i = node_index(doc, "gbdt")
     doc["nodes"][i]["params"]["max_depth"] = True
-    assert f"nodes[{i}] (gbdt): params.max_depth must be an integer" in problems_of(doc)
+    assert f"nodes[{i}] (gbdt): params.max_depth of gbdt_classifier must be an integer" in problems_of(doc)
 
 
 def test_unknown_parameter_suggests_the_close_one(doc):
@@ -138,14 +138,14 @@ def test_param_default_is_checked_where_it_is_used(doc):
     doc["params"]["max_iter"]["default"] = 0
     i = node_index(doc, "gbdt")
     assert (
-        f"nodes[{i}] (gbdt): params.max_iter must be an integer >= 1, got 0 (from pipeline param 'max_iter')"
+        f"nodes[{i}] (gbdt): params.max_iter of gbdt_classifier must be an integer >= 1, got 0 (from pipeline param 'max_iter')"
         in problems_of(doc)
     )
 
 
 def test_overrides_are_validated_like_the_document(doc):
     i = node_index(doc, "gbdt")
-    assert f"nodes[{i}] (gbdt): params.max_depth must be an integer" in problems_of(doc, params={"max_depth": "5"})
+    assert f"nodes[{i}] (gbdt): params.max_depth of gbdt_classifier must be an integer" in problems_of(doc, params={"max_depth": "5"})
     assert "params.max_dept: is not a parameter of pipeline 'purchase_intent_gbdt'" in problems_of(
         doc, params={"max_dept": 5}
     )

@@ -1,0 +1,3 @@
+"""clustering components (declared here; Spark is imported inside the functions)."""
+
+from __future__ import annotations

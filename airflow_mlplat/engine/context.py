@@ -19,6 +19,8 @@ class ComponentContext:
             files people look at (plots, small tables); ``save_figure`` writes there.
         log: the node's logger; long steps log progress through it.
         artifacts: URLs of the files the node saved (listed in the run report).
+        details: choices the component made that people should see (e.g. which training path
+            it took and why); the run report lists them under the node.
     """
 
     spark: Any
@@ -26,6 +28,7 @@ class ComponentContext:
     artifacts_dir: str
     log: logging.Logger = dataclasses.field(default_factory=lambda: logging.getLogger("airflow_mlplat.engine"))
     artifacts: list[str] = dataclasses.field(default_factory=list)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def save_figure(self, figure: Any, name: str) -> str:
         """Save a matplotlib figure as ``ARTIFACTS_DIR/NAME.png`` (atomically); return its URL.

@@ -82,6 +82,7 @@ class _Run:
                     "rows": {},
                     "metrics": {},
                     "artifacts": [],
+                    "details": {},
                     "error": None,
                 }
                 for n in pipeline.nodes
@@ -145,6 +146,7 @@ class _Run:
             outputs = call_component(spec, ctx, inputs, kwargs)
         finally:
             entry["artifacts"] = list(ctx.artifacts)
+            entry["details"] = _jsonable(ctx.details)
         for ref in node.inputs.values():
             if isinstance(ref, str):
                 self._release(ref)

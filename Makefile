@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(EXTRAS)
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench check-java clean
+.PHONY: install demo test lint bench docs check-java clean
 
 install: $(STAMP)
 
@@ -42,3 +42,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .demo build *.egg-info
+
+docs: install
+	$(BIN)/airflow-mlplat components docs

@@ -1,4 +1,4 @@
-"""Command line of the engine: ``python -m airflow_mlplat.engine {validate,run,components}``.
+"""Command line of the engine: ``python -m airflow_mlplat.engine {validate,run}``.
 
 ``run`` is also the spark-submit application (``engine/spark_app.py``).
 Exit codes: 0 success, 1 the run failed, 2 the pipeline (or the command line) is invalid.
@@ -54,22 +54,8 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _components(args: argparse.Namespace) -> int:
-    from airflow_mlplat.components.registry import iter_components
-
-    specs = list(iter_components(args.category))
-    if args.json:
-        print(json.dumps([s.to_dict() for s in specs], indent=2, default=str))
-        return 0
-    for spec in specs:
-        print(f"{spec.category:22} {spec.name:36} {spec.summary}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.engine", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_pipeline_commands(sub: argparse._SubParsersAction) -> None:
+    """The ``validate`` and ``run`` sub-commands (shared with ``airflow-mlplat``)."""
     validate = sub.add_parser("validate", help="validate a pipeline JSON against the component registry")
     validate.add_argument("pipeline", help="path of the pipeline JSON")
     validate.add_argument("--params", help="JSON object overriding the pipeline's params")
@@ -83,18 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep-session", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
 
-    components = sub.add_parser("components", help="list the component catalogue")
-    components.add_argument("--category")
-    components.add_argument("--json", action="store_true", help="full declarations as JSON")
-    components.set_defaults(func=_components)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.engine", description=__doc__.splitlines()[0])
+    add_pipeline_commands(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed command; a pipeline validation error is exit code 2 with its message."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except PipelineValidationError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch(build_parser().parse_args(argv))

@@ -1,0 +1,99 @@
+"""``airflow-mlplat``: the platform's command line.
+
+    airflow-mlplat components list [--category C] [--json]
+    airflow-mlplat components show NAME [--json]
+    airflow-mlplat components docs [--output docs/components.md] [--check]
+    airflow-mlplat validate PIPELINE.json [--params JSON]
+    airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
+
+Nothing here imports Spark except ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+
+from airflow_mlplat.components.catalogue import by_category, render_markdown, render_text
+from airflow_mlplat.components.registry import iter_components, load_components
+from airflow_mlplat.engine import cli as engine_cli
+
+DOCS_PATH = Path("docs") / "components.md"
+
+
+def _list(args: argparse.Namespace) -> int:
+    specs = list(iter_components(args.category))
+    if args.category and not specs:
+        known = sorted({s.category for s in iter_components()})
+        print(f"no category {args.category!r}; categories: {', '.join(known)}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([s.to_dict() for s in specs], indent=2, default=str))
+        return 0
+    for category, members in by_category(specs).items():
+        print(f"{category} ({len(members)})")
+        for spec in members:
+            print(f"  {spec.name:34} {spec.summary}")
+    print(f"{len(specs)} components")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    catalogue = load_components()
+    spec = catalogue.get(args.name)
+    if spec is None:
+        close = difflib.get_close_matches(args.name, list(catalogue), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        print(f"unknown component {args.name!r}{hint}", file=sys.stderr)
+        return 2
+    print(json.dumps(spec.to_dict(), indent=2, default=str) if args.json else render_text(spec))
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    text = render_markdown(iter_components())
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is out of date: run `airflow-mlplat components docs`", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="airflow-mlplat", description="The airflow-mlplat command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    components = sub.add_parser("components", help="the component catalogue").add_subparsers(
+        dest="action", required=True
+    )
+    listing = components.add_parser("list", help="list components by category")
+    listing.add_argument("--category")
+    listing.add_argument("--json", action="store_true", help="full declarations as JSON")
+    listing.set_defaults(func=_list)
+    show = components.add_parser("show", help="one component: description, ports, parameters")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show)
+    docs = components.add_parser("docs", help="generate the Markdown catalogue")
+    docs.add_argument("--output", type=Path, default=DOCS_PATH)
+    docs.add_argument("--check", action="store_true", help="fail if the file differs from the registry")
+    docs.set_defaults(func=_docs)
+    engine_cli.add_pipeline_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return engine_cli.dispatch(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,6 +6,7 @@ at conftest import, before any test module imports Airflow.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -23,6 +24,10 @@ Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 # spark-submit and the engine's driver must use this interpreter and its venv's scripts.
 os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+# py4j logs at INFO from __del__ at interpreter exit, after pytest has closed the streams
+# Airflow's log handlers write to; its INFO lines are noise anyway.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

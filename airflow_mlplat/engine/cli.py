@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def dispatch(args: argparse.Namespace) -> int:
     """Run a parsed command; a pipeline validation error is exit code 2 with its message."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except PipelineValidationError as exc:

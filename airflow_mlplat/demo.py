@@ -61,6 +61,9 @@ def _print_results(report_path: Path) -> None:
     print(f"  run report           {report_path}")
     for name, url in report["outputs"].items():
         print(f"  {name:20} {url}")
+    for node_id, node in report["nodes"].items():
+        for url in node.get("artifacts", []):
+            print(f"  {node_id + ' plot':20} {url}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,18 +21,10 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
+from airflow_mlplat.components.datasets import PURCHASE_INTENT_FEATURES
 from airflow_mlplat.engine.session import LOCAL_DEFAULTS
 
-FEATURES = [
-    "duration",
-    "freqs_rank",
-    "page_views",
-    "visit_days",
-    "compare_clicks",
-    "dealer_calls",
-    "price_views",
-    "image_views",
-]
+FEATURES = list(PURCHASE_INTENT_FEATURES)
 
 
 def main(input_path: str, out_dir: str) -> None:

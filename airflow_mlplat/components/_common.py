@@ -143,3 +143,112 @@ def check_training_table(ctx: Any, data: Any, *, component: str, features_col: s
     require_vector(data, features, component=component, param="features_col")
     require_numeric(data, label, component=component, param="label_col", allow_boolean=False)
     return features, label
+
+
+# --- shared by statistics, outliers and evaluation ----------------------------------------
+
+
+def numeric_columns(df: Any, columns: Sequence[str] | None, *, component: str, param: str) -> list[str]:
+    """``columns`` resolved and checked numeric; when empty, every numeric (non-boolean) column.
+
+    ``ValueError`` naming the parameter when a column is missing, not numeric or named twice, or
+    when there is no numeric column at all.
+    """
+    if columns:
+        chosen = require_columns(df, columns, component=component, param=param)
+        require_unique(chosen, component=component, param=param)
+        for column in chosen:
+            require_numeric(df, column, component=component, param=param)
+        return chosen
+    chosen = [f.name for f in df.schema.fields if is_numeric(f.dataType)]
+    if not chosen:
+        raise ValueError(f"{component}: params.{param} is empty and the input table has no numeric column")
+    return chosen
+
+
+def missing_value(df: Any, column: str) -> Any:
+    """A boolean Column: the value is null, or NaN in a float/double column."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, FloatType
+
+    col = F.col(quote(column))
+    if isinstance(column_type(df, column), (DoubleType, FloatType)):
+        return col.isNull() | F.isnan(col)
+    return col.isNull()
+
+
+def vector_element_names(df: Any, column: str, size: int) -> list[str]:
+    """Names of a vector column's elements from its ``ml_attr`` metadata; ``<column>_<i>`` where unknown."""
+    names = [f"{column}_{i}" for i in range(size)]
+    attrs = df.schema[column].metadata.get("ml_attr", {}).get("attrs", {})
+    for group in attrs.values():
+        for attr in group:
+            index = attr.get("idx")
+            if isinstance(index, int) and 0 <= index < size and attr.get("name"):
+                names[index] = attr["name"]
+    return names
+
+
+def new_columns(df: Any, names: dict[str, str], *, component: str) -> None:
+    """``ValueError`` when an output column (``{param: name}``) is empty or already in the table."""
+    seen: dict[str, str] = {}
+    for param, name in names.items():
+        if not name:
+            raise ValueError(f"{component}: params.{param} must not be empty")
+        if resolve_column(df, name) is not None:
+            raise ValueError(f"{component}: params.{param} {name!r} is already a column of the input table")
+        if name.lower() in seen:
+            raise ValueError(f"{component}: params.{param} and params.{seen[name.lower()]} are both {name!r}")
+        seen[name.lower()] = param
+
+
+# --- Training-table shape: vector sizes and label stats (classification, regression, gbdt) ---
+
+
+def vector_size(data: Any, column: str, *, component: str, param: str) -> int:
+    """The length of a vector column: from its ``ml_attr`` metadata, else from the first row (one small job).
+
+    Raises ``ValueError`` naming the component and parameter when the table has no rows.
+    """
+    size = data.schema[column].metadata.get("ml_attr", {}).get("num_attrs")
+    if isinstance(size, int) and size > 0:
+        return size
+    first = data.select(quote(column)).first()
+    if first is None or first[0] is None:
+        raise ValueError(f"{component}: the input table is empty (no rows in params.{param} column {column!r})")
+    return int(first[0].size)
+
+
+def label_stats(data: Any, label: str, *, component: str, classes: bool) -> tuple[int, int]:
+    """(rows, number of classes) of a training table, in one Spark job.
+
+    ``ValueError`` naming the component and ``label_col`` for an empty table or null labels;
+    with ``classes``, also for labels that are not class indices 0, 1, 2, ... (the number of
+    classes is then the largest label + 1, at least 2; without ``classes`` it is 0).
+    """
+    from pyspark.sql import functions as F
+
+    column = F.col(quote(label)).cast("double")
+    stats = data.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.count(column).alias("labelled"),
+        F.min(column).alias("low"),
+        F.max(column).alias("high"),
+        F.sum(F.when(column != F.floor(column), 1).otherwise(0)).alias("fractional"),
+    ).first()
+    rows = int(stats["rows"])
+    if rows == 0:
+        raise ValueError(f"{component}: the input table is empty")
+    if stats["labelled"] != rows:
+        raise ValueError(
+            f"{component}: params.label_col column {label!r} has {rows - stats['labelled']} null value(s); "
+            "drop or fill them first"
+        )
+    if not classes:
+        return rows, 0
+    if stats["low"] < 0 or stats["fractional"]:
+        raise ValueError(
+            f"{component}: params.label_col column {label!r} must hold class indices 0, 1, 2, ... "
+            f"(found values from {stats['low']} to {stats['high']}); index string labels with string_indexer"
+        )
+    return rows, max(2, int(stats["high"]) + 1)

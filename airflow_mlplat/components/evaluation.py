@@ -1,12 +1,20 @@
-"""Evaluation components: metrics of scored tables, as plain JSON-able dicts."""
+"""Evaluation components: metrics of scored tables, as plain JSON-able dicts, with tables and plots."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from airflow_mlplat.components._common import is_numeric, is_vector, quote, require_columns, require_numeric
+from airflow_mlplat.components._common import (
+    is_numeric,
+    is_vector,
+    quote,
+    require_columns,
+    require_numeric,
+    require_vector,
+)
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Interval, Metrics, Table
+from airflow_mlplat.components.spec import Interval, Metrics, Options, Table
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -20,7 +28,8 @@ def _score_column(data: Any, column: str, *, component: str) -> Any:
 
     data_type = data.schema[column].dataType
     if is_vector(data_type):
-        return vector_to_array(F.col(quote(column)))[1]
+        # get() is null past the end (a one-element vector), reported as a missing score.
+        return F.get(vector_to_array(F.col(quote(column))), 1)
     if is_numeric(data_type):
         return F.col(quote(column)).cast("double")
     raise ValueError(
@@ -38,6 +47,8 @@ def binary_classification_evaluation(
     probability_col: str = "probability",
     prediction_col: str | None = "prediction",
     threshold: Annotated[float, Interval(0.0, 1.0)] = 0.5,
+    plots: bool = True,
+    plot_bins: Annotated[int, Interval(10, 10_000)] = 100,
 ):
     """Evaluate a binary classifier's scored table: ranking quality, KS and the confusion matrix.
 
@@ -52,12 +63,20 @@ def binary_classification_evaluation(
     ``threshold``, ``confusion_matrix`` (``tp``, ``fp``, ``tn``, ``fn``), ``rows`` and
     ``positive_rate``; all plain floats and ints.
 
+    With ``plots``, four PNGs are saved: ``roc_curve``, ``precision_recall_curve``,
+    ``confusion_matrix`` and ``score_distribution`` (the score histogram of each class). The
+    curves are drawn from ``plot_bins`` equal-width score bins counted in Spark, so only that
+    many points reach the driver whatever the table's size; the AUCs in their legends are the
+    exact ones.
+
     Args:
         data: a scored table with the label and the classifier's probability (and prediction) columns.
         label_col: the true label column (0 or 1).
         probability_col: the probability vector column (or a numeric score column).
         prediction_col: the predicted label column (0 or 1); unset to predict ``score > threshold`` instead.
         threshold: the cut-off reported as ``threshold`` and, with prediction_col unset, applied to the score.
+        plots: save the ROC, precision-recall, confusion-matrix and score-distribution PNGs.
+        plot_bins: the number of score bins the curves and the score distribution are drawn from.
         metrics: the metrics dict.
     """
     from pyspark import StorageLevel
@@ -96,6 +115,8 @@ def binary_classification_evaluation(
             count(positive & ~F.col("predicted")).alias("fn"),
             count(~(positive | negative) | F.col("label").isNull()).alias("bad_labels"),
             count(F.col("score").isNull() | F.isnan("score")).alias("bad_scores"),
+            F.min("score").alias("low"),
+            F.max("score").alias("high"),
         ).first()
         rows = int(counts["rows"] or 0)
         if counts["bad_labels"]:
@@ -130,6 +151,11 @@ def binary_classification_evaluation(
             .agg(F.max("gap"))
             .first()[0]
         )
+        binned = (
+            _score_bins(scored, float(counts["low"]), float(counts["high"]), plot_bins, positive, negative)
+            if plots
+            else None
+        )
     finally:
         scored.unpersist()
 
@@ -156,7 +182,99 @@ def binary_classification_evaluation(
         metrics["ks"],
         rows,
     )
+    if binned is not None:
+        decision = f"by {prediction_col!r}" if prediction_col else f"score > {threshold:g}"
+        _plot_binary(ctx, binned, metrics, decision)
     return metrics
+
+
+def _score_bins(scored: Any, low: float, high: float, bins: int, positive: Any, negative: Any) -> list[tuple]:
+    """``(lower edge, upper edge, positives, negatives)`` of each equal-width score bin, lowest first."""
+    from pyspark.sql import functions as F
+
+    width = (high - low) / bins if high > low else 1.0
+    index = F.least(F.floor((F.col("score") - F.lit(low)) / F.lit(width)).cast("int"), F.lit(bins - 1))
+    counted = (
+        scored.groupBy(index.alias("bin"))
+        .agg(
+            F.sum(F.when(positive, 1).otherwise(0)).alias("pos"),
+            F.sum(F.when(negative, 1).otherwise(0)).alias("neg"),
+        )
+        .collect()
+    )
+    by_bin = {r["bin"]: (int(r["pos"]), int(r["neg"])) for r in counted}
+    return [(low + b * width, low + (b + 1) * width, *by_bin.get(b, (0, 0))) for b in range(bins)]
+
+
+def _figure(width: float = 5.0, height: float = 4.5) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _plot_binary(ctx: Any, binned: list[tuple], metrics: dict[str, Any], decision: str) -> None:
+    positives = sum(b[2] for b in binned)
+    negatives = sum(b[3] for b in binned)
+    # Cut-offs at the bins' edges, from the highest score down: one curve point per bin.
+    fpr, tpr, recall, precision = [0.0], [0.0], [0.0], [1.0]
+    tp = fp = 0
+    for _, _, pos, neg in reversed(binned):
+        if not pos and not neg:
+            continue
+        tp, fp = tp + pos, fp + neg
+        fpr.append(fp / negatives)
+        tpr.append(tp / positives)
+        recall.append(tp / positives)
+        precision.append(tp / (tp + fp))
+
+    figure = _figure()
+    axes = figure.add_subplot(1, 1, 1)
+    axes.plot(fpr, tpr, color="tab:blue", label=f"AUC = {metrics['auc_roc']:.4f}")
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="random")
+    axes.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC curve", xlim=(0, 1), ylim=(0, 1.02))
+    axes.legend(loc="lower right")
+    ctx.save_figure(figure, "roc_curve")
+
+    figure = _figure()
+    axes = figure.add_subplot(1, 1, 1)
+    axes.plot(recall, precision, color="tab:green", label=f"AUC = {metrics['auc_pr']:.4f}")
+    base = metrics["positive_rate"]
+    axes.axhline(base, color="grey", linestyle="--", linewidth=1, label=f"positive rate {base:.3f}")
+    axes.set(xlabel="recall", ylabel="precision", title="Precision-recall curve", xlim=(0, 1), ylim=(0, 1.02))
+    axes.legend(loc="lower left")
+    ctx.save_figure(figure, "precision_recall_curve")
+
+    cells = metrics["confusion_matrix"]
+    _plot_confusion(ctx, ["0", "1"], [[cells["tn"], cells["fp"]], [cells["fn"], cells["tp"]]], f"predicted {decision}")
+
+    figure = _figure(6.0, 4.0)
+    axes = figure.add_subplot(1, 1, 1)
+    edges = [b[0] for b in binned] + [binned[-1][1]]
+    for column, label, color in ((3, "label 0", "tab:red"), (2, "label 1", "tab:blue")):
+        total = sum(b[column] for b in binned) or 1
+        axes.stairs([b[column] / total for b in binned], edges, fill=True, alpha=0.5, color=color, label=label)
+    axes.set(xlabel="score", ylabel="share of the class's rows", title="Score distribution by class")
+    axes.legend()
+    ctx.save_figure(figure, "score_distribution")
+
+
+def _plot_confusion(ctx: Any, labels: list[str], matrix: list[list[int]], subtitle: str = "") -> None:
+    size = len(labels)
+    side = min(12.0, 2.5 + 0.5 * size)
+    figure = _figure(side + 1.0, side)
+    axes = figure.add_subplot(1, 1, 1)
+    image = axes.imshow(matrix, cmap="Blues")
+    figure.colorbar(image, ax=axes)
+    axes.set_xticks(range(size), labels=labels)
+    axes.set_yticks(range(size), labels=labels)
+    axes.set(xlabel="predicted", ylabel="true", title="Confusion matrix" + (f" ({subtitle})" if subtitle else ""))
+    if size <= 20:
+        peak = max((max(row) for row in matrix), default=0)
+        for i, row in enumerate(matrix):
+            for j, value in enumerate(row):
+                color = "white" if peak and value > peak / 2 else "black"
+                axes.text(j, i, str(value), ha="center", va="center", color=color)
+    ctx.save_figure(figure, "confusion_matrix")
 
 
 @component(category="evaluation", outputs={"metrics": Metrics})
@@ -231,3 +349,400 @@ def regression_evaluation(
     }
     ctx.log.info("%s: rmse=%.4g r2=%.4f on %d rows", ctx.node_id, metrics["rmse"], r2, rows)
     return metrics
+
+
+#: Confusion-matrix PNGs are drawn for at most this many classes.
+_PLOT_CLASSES = 50
+
+
+@component(
+    category="evaluation",
+    outputs={"metrics": Metrics, "per_class": Table, "confusion_matrix": Table},
+)
+def multiclass_evaluation(
+    ctx,
+    data: Table,
+    *,
+    label_col: str = "label",
+    prediction_col: str = "prediction",
+    probability_col: str | None = "probability",
+    plot: bool = True,
+):
+    """Evaluate a multiclass classifier's scored table: accuracy, weighted scores, log loss, per-class scores.
+
+    The confusion counts are one Spark aggregation; every score follows from them as Spark's
+    ``MulticlassClassificationEvaluator`` defines it: per class, precision = TP / predicted
+    (0 when never predicted), recall = TP / support, F1 their harmonic mean; the weighted
+    scores average them weighted by each class's support. Log loss is the mean of
+    -log(max(p[label], 1e-15)), which needs integer labels 0..n-1 indexing the probability
+    vector. With ``plot``, ``confusion_matrix.png`` shows the counts (up to 50 classes).
+
+    Metrics: ``accuracy``, ``weighted_precision``, ``weighted_recall``, ``weighted_f1``,
+    ``macro_f1`` (the plain mean of the F1 of the classes that occur as labels), ``log_loss``
+    (only with ``probability_col``), ``rows``, ``classes``.
+
+    Args:
+        data: a scored table with the true label and the predicted label.
+        label_col: the true label column (numeric class ids).
+        prediction_col: the predicted label column.
+        probability_col: the class-probability vector column, for log loss; unset to skip log loss.
+        plot: save the confusion matrix as ``confusion_matrix.png``.
+        metrics: the metrics dict.
+        per_class: one row per class (true or predicted): ``label``, ``support`` (true rows),
+            ``predicted``, ``true_positives``, ``precision``, ``recall``, ``f1``.
+        confusion_matrix: ``label``, ``prediction``, ``count`` for every pair that occurs.
+    """
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    name = "multiclass_evaluation"
+    (label,) = require_columns(data, [label_col], component=name, param="label_col")
+    (prediction,) = require_columns(data, [prediction_col], component=name, param="prediction_col")
+    require_numeric(data, label, component=name, param="label_col")
+    require_numeric(data, prediction, component=name, param="prediction_col")
+    probability = None
+    if probability_col:
+        (probability,) = require_columns(data, [probability_col], component=name, param="probability_col")
+        if not is_vector(data.schema[probability].dataType):
+            raise ValueError(
+                f"{name}: params.probability_col column {probability!r} must be a probability vector, but it is "
+                f"{data.schema[probability].dataType.simpleString()} (unset probability_col to skip log loss)"
+            )
+    y, p = F.col(quote(label)).cast("double"), F.col(quote(prediction)).cast("double")
+    pairs = data.groupBy(y.alias("y"), p.alias("p")).count().collect()
+    bad = sum(r["count"] for r in pairs if r["y"] is None or r["p"] is None or math.isnan(r["y"]) or math.isnan(r["p"]))
+    if bad:
+        raise ValueError(
+            f"{name}: {bad} row(s) have a missing (null or NaN) value in params.label_col column {label!r} "
+            f"or params.prediction_col column {prediction!r}"
+        )
+    counts = {(float(r["y"]), float(r["p"])): int(r["count"]) for r in pairs}
+    rows = sum(counts.values())
+    if not rows:
+        raise ValueError(f"{name}: the input table is empty")
+    classes = sorted({y for y, _ in counts} | {p for _, p in counts})
+    per_class = []
+    for c in classes:
+        support = sum(n for (y, _), n in counts.items() if y == c)
+        predicted = sum(n for (_, p), n in counts.items() if p == c)
+        tp = counts.get((c, c), 0)
+        precision, recall = _ratio(tp, predicted), _ratio(tp, support)
+        per_class.append(
+            (c, support, predicted, tp, precision, recall, _ratio(2 * precision * recall, precision + recall))
+        )
+    metrics: dict[str, Any] = {
+        "accuracy": _ratio(sum(r[3] for r in per_class), rows),
+        "weighted_precision": sum(r[4] * r[1] for r in per_class) / rows,
+        "weighted_recall": sum(r[5] * r[1] for r in per_class) / rows,
+        "weighted_f1": sum(r[6] * r[1] for r in per_class) / rows,
+        "macro_f1": sum(r[6] for r in per_class if r[1]) / sum(1 for r in per_class if r[1]),
+    }
+    if probability is not None:
+        probs = vector_to_array(F.col(quote(probability)))
+        valid = (y >= 0) & (y == F.floor(y)) & (y < F.size(probs))
+        loss = data.select(
+            F.when(valid, -F.log(F.greatest(F.element_at(probs, y.cast("int") + 1), F.lit(1e-15)))).alias("loss"),
+            valid.alias("valid"),
+        ).agg(F.avg("loss").alias("log_loss"), F.sum(F.when(~F.col("valid"), 1).otherwise(0)).alias("invalid"))
+        loss_row = loss.first()
+        if loss_row["invalid"]:
+            raise ValueError(
+                f"{name}: {loss_row['invalid']} label(s) in params.label_col column {label!r} are not class "
+                f"indexes 0..n-1 of params.probability_col column {probability!r}, so log loss is undefined "
+                "(unset probability_col to skip it)"
+            )
+        metrics["log_loss"] = float(loss_row["log_loss"])
+    metrics["rows"] = rows
+    metrics["classes"] = len(classes)
+    ctx.log.info(
+        "%s: accuracy=%.4f weighted_f1=%.4f over %d classes, %d rows",
+        ctx.node_id,
+        metrics["accuracy"],
+        metrics["weighted_f1"],
+        len(classes),
+        rows,
+    )
+    if plot and len(classes) <= _PLOT_CLASSES:
+        names = [f"{c:g}" for c in classes]
+        _plot_confusion(ctx, names, [[counts.get((t, q), 0) for q in classes] for t in classes])
+    per_class_table = ctx.spark.createDataFrame(
+        per_class,
+        "label double, support bigint, predicted bigint, true_positives bigint, precision double, recall double, "
+        "f1 double",
+    )
+    confusion = ctx.spark.createDataFrame(
+        [(y, p, n) for (y, p), n in sorted(counts.items())], "label double, prediction double, count bigint"
+    )
+    return {"metrics": metrics, "per_class": per_class_table, "confusion_matrix": confusion}
+
+
+@component(category="evaluation", outputs={"metrics": Metrics, "sizes": Table})
+def clustering_evaluation(
+    ctx,
+    data: Table,
+    *,
+    features_col: str = "features",
+    prediction_col: str = "prediction",
+    distance_measure: Annotated[str, Options("squaredEuclidean", "cosine")] = "squaredEuclidean",
+    plot: bool = True,
+):
+    """Evaluate a clustering: the silhouette (Spark's ``ClusteringEvaluator``) and the cluster sizes.
+
+    The silhouette is the mean over rows of (b - a) / max(a, b), where a is the row's mean
+    distance to the rest of its cluster and b the smallest mean distance to another cluster;
+    Spark measures distance as the squared Euclidean distance or the cosine distance. It lies
+    in [-1, 1]; higher is better. It needs at least two clusters. With ``plot``,
+    ``cluster_sizes.png`` shows the rows per cluster.
+
+    Metrics: ``silhouette``, ``clusters``, ``rows``, ``largest_cluster_share``.
+
+    Args:
+        data: a clustered table with the features vector and the cluster id (e.g. from predict).
+        features_col: the features vector column the clustering used.
+        prediction_col: the cluster id column.
+        distance_measure: the distance the silhouette is measured in.
+        plot: save the cluster sizes as ``cluster_sizes.png``.
+        metrics: the metrics dict.
+        sizes: ``cluster``, ``rows``, ``share`` per cluster, largest first.
+    """
+    from pyspark.ml.evaluation import ClusteringEvaluator
+    from pyspark.sql import functions as F
+
+    name = "clustering_evaluation"
+    (features,) = require_columns(data, [features_col], component=name, param="features_col")
+    (prediction,) = require_columns(data, [prediction_col], component=name, param="prediction_col")
+    require_vector(data, features, component=name, param="features_col")
+    require_numeric(data, prediction, component=name, param="prediction_col")
+    sized = data.groupBy(F.col(quote(prediction)).alias("cluster")).count().collect()
+    if any(r["cluster"] is None for r in sized):
+        raise ValueError(f"{name}: params.prediction_col column {prediction!r} has missing (null) cluster ids")
+    rows = sum(int(r["count"]) for r in sized)
+    if len(sized) < 2:
+        raise ValueError(
+            f"{name}: params.prediction_col column {prediction!r} must hold at least two clusters for a "
+            f"silhouette, got {len(sized)}"
+        )
+    evaluator = ClusteringEvaluator(
+        featuresCol=features, predictionCol=prediction, metricName="silhouette", distanceMeasure=distance_measure
+    )
+    silhouette = float(
+        evaluator.evaluate(data.select(features, F.col(quote(prediction)).cast("double").alias(prediction)))
+    )
+    ordered = sorted(sized, key=lambda r: (-r["count"], r["cluster"]))
+    sizes = [(int(r["cluster"]), int(r["count"]), r["count"] / rows) for r in ordered]
+    metrics = {
+        "silhouette": silhouette,
+        "clusters": len(sizes),
+        "rows": rows,
+        "largest_cluster_share": sizes[0][2],
+    }
+    ctx.log.info("%s: silhouette=%.4f over %d clusters, %d rows", ctx.node_id, silhouette, len(sizes), rows)
+    if plot:
+        figure = _figure(max(4.0, min(12.0, 0.4 * len(sizes) + 2.0)), 3.5)
+        axes = figure.add_subplot(1, 1, 1)
+        by_id = sorted(sizes)
+        axes.bar(range(len(by_id)), [n for _, n, _ in by_id], color="tab:purple")
+        axes.set_xticks(range(len(by_id)), labels=[str(c) for c, _, _ in by_id])
+        axes.set(xlabel="cluster", ylabel="rows", title=f"Cluster sizes (silhouette {silhouette:.3f})")
+        ctx.save_figure(figure, "cluster_sizes")
+    return {"metrics": metrics, "sizes": ctx.spark.createDataFrame(sizes, "cluster int, rows bigint, share double")}
+
+
+@component(category="evaluation", outputs={"metrics": Metrics})
+def ranking_evaluation(
+    ctx,
+    data: Table,
+    *,
+    prediction_col: str = "prediction",
+    label_col: str = "label",
+    k: Annotated[int, Interval(1, None)] = 10,
+):
+    """Evaluate rankings (e.g. recommendations): NDCG@k, MAP, precision@k and recall@k.
+
+    Each row holds one query's (user's) ranked predicted items and its relevant items, both
+    arrays of numeric ids; Spark ML's ``RankingEvaluator`` averages each metric over the rows
+    (binary relevance). A null array counts as empty. precision@k divides the hits in the top
+    k by k; recall@k by the number of relevant items; MAP divides each row's summed
+    precisions at the hits by its number of relevant items (MAP@k by min(k, relevant)).
+
+    Metrics: ``ndcg_at_k``, ``map``, ``map_at_k``, ``precision_at_k``, ``recall_at_k``,
+    ``k``, ``rows``.
+
+    Args:
+        data: a table with one row per query: the predicted ranking and the relevant items.
+        prediction_col: the ranked predicted item ids (an array of numbers, best first).
+        label_col: the relevant (true) item ids (an array of numbers).
+        k: the cut-off rank of the @k metrics.
+        metrics: the metrics dict.
+    """
+    from pyspark import StorageLevel
+    from pyspark.ml.evaluation import RankingEvaluator
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, NumericType
+
+    name = "ranking_evaluation"
+    columns = {}
+    for param, value in (("prediction_col", prediction_col), ("label_col", label_col)):
+        (column,) = require_columns(data, [value], component=name, param=param)
+        data_type = data.schema[column].dataType
+        if not (isinstance(data_type, ArrayType) and isinstance(data_type.elementType, NumericType)):
+            raise ValueError(
+                f"{name}: params.{param} column {column!r} must be an array of numeric item ids, "
+                f"but it is {data_type.simpleString()}"
+            )
+        columns[param] = F.coalesce(F.col(quote(column)).cast("array<double>"), F.array().cast("array<double>"))
+    ranked = data.select(columns["prediction_col"].alias("prediction"), columns["label_col"].alias("label")).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    try:
+        rows = ranked.count()
+        if not rows:
+            raise ValueError(f"{name}: the input table is empty")
+        evaluator = RankingEvaluator(predictionCol="prediction", labelCol="label", k=k)
+        spark_names = {
+            "ndcg_at_k": "ndcgAtK",
+            "map": "meanAveragePrecision",
+            "map_at_k": "meanAveragePrecisionAtK",
+            "precision_at_k": "precisionAtK",
+            "recall_at_k": "recallAtK",
+        }
+        metrics: dict[str, Any] = {
+            key: float(evaluator.setMetricName(metric).evaluate(ranked)) for key, metric in spark_names.items()
+        }
+    finally:
+        ranked.unpersist()
+    metrics["k"] = k
+    metrics["rows"] = rows
+    ctx.log.info("%s: ndcg@%d=%.4f map=%.4f over %d rows", ctx.node_id, k, metrics["ndcg_at_k"], metrics["map"], rows)
+    return metrics
+
+
+@component(category="evaluation", outputs={"lift": Table})
+def lift_gain_table(
+    ctx,
+    data: Table,
+    *,
+    label_col: str = "label",
+    probability_col: str = "probability",
+    bins: Annotated[int, Interval(2, 100)] = 10,
+    plot: bool = True,
+):
+    """Lift and cumulative-gain table of a binary classifier: rows cut into equal-size score buckets.
+
+    The cut-offs are the score's 1/bins, 2/bins, ... quantiles (Spark's ``percentile_approx``,
+    actual score values), so each bucket holds about rows/bins rows; equal scores always share
+    a bucket, so with ties buckets are uneven and empty ones are left out. Bucket 1 holds the
+    highest scores. With ``plot``, ``gain_chart.png`` shows the cumulative gain against the
+    share of rows targeted, and the lift per bucket.
+
+    Args:
+        data: a scored table with a 0/1 label and the classifier's probability (or a numeric score).
+        label_col: the true label column (0 or 1).
+        probability_col: the probability vector column (P(class 1) is element 1) or a numeric score column.
+        bins: the number of buckets (10 for deciles).
+        plot: save the gain chart as ``gain_chart.png``.
+        lift: one row per bucket, highest scores first: ``bucket``, ``rows``, ``positives``,
+            ``min_score``, ``max_score``, ``response_rate`` (positives / rows), ``lift``
+            (response rate / overall positive rate), ``cumulative_rows``,
+            ``cumulative_positives``, ``cumulative_lift`` and ``cumulative_gain`` (the share of
+            all positives in this bucket and the ones above it).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    name = "lift_gain_table"
+    (label,) = require_columns(data, [label_col], component=name, param="label_col")
+    require_numeric(data, label, component=name, param="label_col")
+    (probability,) = require_columns(data, [probability_col], component=name, param="probability_col")
+    scored = data.select(
+        F.col(quote(label)).cast("double").alias("label"),
+        _score_column(data, probability, component=name).alias("score"),
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        fractions = [j / bins for j in range(1, bins)]
+        check = scored.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.when(~F.col("label").isin(0.0, 1.0) | F.col("label").isNull(), 1).otherwise(0)).alias("bad"),
+            F.sum(F.when(F.col("score").isNull() | F.isnan("score"), 1).otherwise(0)).alias("missing"),
+            F.sum(F.when(F.col("label") == 1.0, 1).otherwise(0)).alias("positives"),
+            F.percentile_approx("score", fractions, 10_000).alias("cutoffs"),
+        ).first()
+        if check["bad"]:
+            raise ValueError(
+                f"{name}: params.label_col column {label!r} has {check['bad']} value(s) other than 0 and 1"
+            )
+        if check["missing"]:
+            raise ValueError(
+                f"{name}: params.probability_col column {probability!r} has {check['missing']} missing (null or "
+                "NaN) score(s)"
+            )
+        total, positives = int(check["rows"] or 0), int(check["positives"] or 0)
+        if not positives:
+            raise ValueError(f"{name}: params.label_col column {label!r} has no positive (1) row, so lift is undefined")
+        cutoffs = [float(c) for c in check["cutoffs"]]
+        above = sum((F.when(F.col("score") > F.lit(c), 1).otherwise(0) for c in cutoffs), F.lit(0))
+        buckets = (
+            scored.groupBy((F.lit(bins) - above).alias("bucket"))
+            .agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.sum("label").cast("long").alias("positives"),
+                F.min("score").alias("low"),
+                F.max("score").alias("high"),
+            )
+            .orderBy("bucket")
+            .collect()
+        )
+    finally:
+        scored.unpersist()
+    rate = positives / total
+    table = []
+    cumulative_rows = cumulative_positives = 0
+    for r in buckets:
+        n, hits = int(r["rows"]), int(r["positives"])
+        cumulative_rows += n
+        cumulative_positives += hits
+        table.append(
+            (
+                int(r["bucket"]),
+                n,
+                hits,
+                float(r["low"]),
+                float(r["high"]),
+                hits / n,
+                hits / n / rate,
+                cumulative_rows,
+                cumulative_positives,
+                cumulative_positives / cumulative_rows / rate,
+                cumulative_positives / positives,
+            )
+        )
+    ctx.log.info(
+        "%s: %d bucket(s); top bucket lift %.3f, gain %.3f", ctx.node_id, len(table), table[0][6], table[0][10]
+    )
+    if plot:
+        _plot_gain(ctx, table, total)
+    return ctx.spark.createDataFrame(
+        table,
+        "bucket int, rows bigint, positives bigint, min_score double, max_score double, response_rate double, "
+        "lift double, cumulative_rows bigint, cumulative_positives bigint, cumulative_lift double, "
+        "cumulative_gain double",
+    )
+
+
+def _plot_gain(ctx: Any, table: list[tuple], total: int) -> None:
+    figure = _figure(10.0, 4.0)
+    gain = figure.add_subplot(1, 2, 1)
+    shares = [0.0] + [r[7] / total for r in table]
+    gains = [0.0] + [r[10] for r in table]
+    gain.plot(shares, gains, marker="o", color="tab:blue", label="model")
+    gain.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="random")
+    gain.set(xlabel="share of rows targeted", ylabel="share of positives captured", title="Cumulative gain")
+    gain.set(xlim=(0, 1), ylim=(0, 1.02))
+    gain.legend(loc="lower right")
+    lift = figure.add_subplot(1, 2, 2)
+    lift.bar(range(len(table)), [r[6] for r in table], color="tab:orange")
+    lift.set_xticks(range(len(table)), labels=[str(r[0]) for r in table])
+    lift.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+    lift.set(xlabel="bucket (1 = highest scores)", ylabel="lift", title="Lift by bucket")
+    figure.tight_layout()
+    ctx.save_figure(figure, "gain_chart")

@@ -1,10 +1,11 @@
-"""Model components: apply a fitted model to a table, explain a tree model's features."""
+"""Model components: apply a fitted model to a table, explain a tree model's features, save and
+load models."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow_mlplat.components._common import require_columns, require_vector, resolve_column
+from airflow_mlplat.components._common import require_columns, require_vector, resolve_column, vector_element_names
 from airflow_mlplat.components.registry import component
 from airflow_mlplat.components.spec import Model, Table
 
@@ -68,25 +69,14 @@ def predict(ctx, model: Model, data: Table, *, score_col: str = "score"):
     return out
 
 
-def _feature_names(data: Any, features_col: str, size: int) -> list[str]:
-    """Names of the vector's elements from its ``ml_attr`` metadata; ``<features_col>_<i>`` where unknown."""
-    names = [f"{features_col}_{i}" for i in range(size)]
-    attrs = data.schema[features_col].metadata.get("ml_attr", {}).get("attrs", {})
-    for group in attrs.values():
-        for attr in group:
-            index = attr.get("idx")
-            if isinstance(index, int) and 0 <= index < size and attr.get("name"):
-                names[index] = attr["name"]
-    return names
-
-
 @component(category="model", outputs={"importance": Table})
 def feature_importance(ctx, model: Model, data: Table, *, features_col: str = "features"):
     """The feature importances of a tree model, by feature name, most important first.
 
     The model is a tree ensemble or decision tree (GBDT, random forest), or a pipeline whose
     last stage with importances is used. Names come from the features vector's metadata
-    (``vector_assembler`` records its input columns there).
+    (``vector_assembler`` records its input columns there). Also saves the
+    ``feature_importance`` plot: a horizontal bar chart of the (at most 30) most important features.
 
     Args:
         model: the fitted tree model (or a pipeline ending in one).
@@ -105,7 +95,86 @@ def feature_importance(ctx, model: Model, data: Table, *, features_col: str = "f
     (column,) = require_columns(data, [features_col], component="feature_importance", param="features_col")
     require_vector(data, column, component="feature_importance", param="features_col")
     weights = tree.featureImportances.toArray().tolist()
-    names = _feature_names(data, column, len(weights))
+    names = vector_element_names(data, column, len(weights))
     order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
     rows = [(names[i], float(weights[i]), rank) for rank, i in enumerate(order, start=1)]
+    ctx.save_figure(_importance_figure(rows[:_PLOTTED_FEATURES], type(tree).__name__), "feature_importance")
     return ctx.spark.createDataFrame(rows, "feature string, importance double, rank int")
+
+
+_PLOTTED_FEATURES = 30
+
+
+def _importance_figure(rows: list[tuple[str, float, int]], model_name: str) -> Any:
+    """A horizontal bar chart of (feature, importance, rank) rows, the most important on top."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 1.0 + 0.3 * max(len(rows), 1)))
+    axes = figure.add_subplot()
+    axes.barh([r[0] for r in reversed(rows)], [r[1] for r in reversed(rows)], color="tab:blue")
+    axes.set_xlabel("importance")
+    axes.set_title(f"feature importance ({model_name})")
+    return figure
+
+
+@component(category="model", outputs={"model": Model})
+def save_model(ctx, model: Model, *, path: str, overwrite: bool = True):
+    """Save a fitted model (any Spark ML model or pipeline) to a path, atomically.
+
+    The model is written to a hidden temporary sibling first and moved into place, so a
+    failure never leaves a half-written model at ``path``; load it back with ``load_model``.
+
+    Args:
+        model: the fitted model; the output ``model`` passes it on unchanged, so later nodes
+            can use it once it is saved.
+        path: where to save it: a local path or a file://, hdfs:// (or other Hadoop) URL.
+        overwrite: replace a model already at ``path``; off fails instead.
+    """
+    from airflow_mlplat.engine.storage import atomic_spark_write
+
+    name = "save_model"
+    _check_transformer(model, name)
+    if not path.strip():
+        raise ValueError(f"{name}: params.path must not be empty")
+    writer = getattr(model, "write", None)
+    if writer is None:
+        raise ValueError(f"{name}: input 'model' ({type(model).__name__}) cannot be saved (it has no Spark ML writer)")
+    if not overwrite and _exists(ctx.spark, path):
+        raise ValueError(f"{name}: params.path {path!r} already exists and params.overwrite is off")
+    ctx.log.info("%s: saving %s to %s", ctx.node_id, type(model).__name__, path)
+    atomic_spark_write(ctx.spark, path, lambda tmp: model.write().save(tmp))
+    ctx.details["saved_to"] = path
+    return model
+
+
+def _exists(spark: Any, url: str) -> bool:
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(url)
+    return bool(hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path))
+
+
+@component(category="model", outputs={"model": Model})
+def load_model(ctx, *, path: str):
+    """Load a saved Spark ML model (as ``save_model`` or a pipeline output writes it).
+
+    The model's class is read from the saved metadata, so any Spark ML model, pipeline or
+    xgboost.spark model loads without naming its type.
+
+    Args:
+        path: where the model is: a local path or a file://, hdfs:// (or other Hadoop) URL.
+        model: the loaded model.
+    """
+    from airflow_mlplat.engine import storage
+
+    name = "load_model"
+    if not path.strip():
+        raise ValueError(f"{name}: params.path must not be empty")
+    if not _exists(ctx.spark, path):
+        raise ValueError(f"{name}: params.path {path!r} does not exist")
+    try:
+        model = storage.load_model(ctx.spark, path)
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{name}: params.path {path!r} holds no loadable Spark ML model: {message}") from exc
+    ctx.log.info("%s: loaded %s from %s", ctx.node_id, type(model).__name__, path)
+    return model

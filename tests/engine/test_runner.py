@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from airflow_mlplat.components.datasets import PURCHASE_INTENT_FEATURES
 from airflow_mlplat.engine.runner import NodeFailed, run_pipeline
 from airflow_mlplat.engine.storage import load_model
 from airflow_mlplat.pipeline import validate_pipeline
@@ -55,16 +56,7 @@ def test_purchase_intent_end_to_end(spark, behaviour, tmp_path):
     assert type(model).__name__ == "GBTClassificationModel" and model.getNumTrees == 5
     importance = spark.read.parquet(outputs["feature_importance"]).orderBy("rank").collect()
     assert abs(sum(r.importance for r in importance) - 1.0) < 1e-9
-    assert {r.feature for r in importance} == {
-        "duration",
-        "freqs_rank",
-        "page_views",
-        "visit_days",
-        "compare_clicks",
-        "dealer_calls",
-        "price_views",
-        "image_views",
-    }
+    assert {r.feature for r in importance} == set(PURCHASE_INTENT_FEATURES)
     # nothing but the final outputs: no temporary siblings left behind
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["feature_importance", "metrics", "model"]
     assert spark.sparkContext._jsc.getPersistentRDDs().size() == 0

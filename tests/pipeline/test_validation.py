@@ -137,15 +137,14 @@ def test_reference_to_undeclared_pipeline_param(doc):
 def test_param_default_is_checked_where_it_is_used(doc):
     doc["params"]["max_iter"]["default"] = 0
     i = node_index(doc, "gbdt")
-    assert (
-        f"nodes[{i}] (gbdt): params.max_iter of gbdt_classifier must be an integer >= 1, got 0 (from pipeline param 'max_iter')"
-        in problems_of(doc)
-    )
+    expected = "params.max_iter of gbdt_classifier must be an integer >= 1, got 0 (from pipeline param 'max_iter')"
+    assert f"nodes[{i}] (gbdt): {expected}" in problems_of(doc)
 
 
 def test_overrides_are_validated_like_the_document(doc):
     i = node_index(doc, "gbdt")
-    assert f"nodes[{i}] (gbdt): params.max_depth of gbdt_classifier must be an integer" in problems_of(doc, params={"max_depth": "5"})
+    message = problems_of(doc, params={"max_depth": "5"})
+    assert f"nodes[{i}] (gbdt): params.max_depth of gbdt_classifier must be an integer" in message
     assert "params.max_dept: is not a parameter of pipeline 'purchase_intent_gbdt'" in problems_of(
         doc, params={"max_dept": 5}
     )

@@ -74,7 +74,7 @@ def test_invalid_pipeline_fails_the_dag_file_import(tmp_path: Path):
 
     assert bag.dags == {}
     (error,) = bag.import_errors.values()
-    assert f"{pipelines / 'bad.json'}: nodes[1] (split): params.ratio must be" in error
+    assert f"{pipelines / 'bad.json'}: nodes[1] (split): params.ratio of random_split must be" in error
     assert "got 1.5" in error
 
 

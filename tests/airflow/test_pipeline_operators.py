@@ -121,5 +121,5 @@ def test_invalid_pipeline_fails_before_spark_submit(run_root: Path, monkeypatch:
     assert not (run_root / "invalid_pipeline").exists()
     with pytest.raises(PipelineValidationError) as caught:
         task.execute({"params": {"depth": "deep"}, "run_id": "r", "ti": None})
-    assert "nodes[1] (gbdt): params.max_depth must be an integer" in str(caught.value)
+    assert "nodes[1] (gbdt): params.max_depth of gbdt_classifier must be an integer" in str(caught.value)
     assert "got 'deep' (from pipeline param 'depth')" in str(caught.value)

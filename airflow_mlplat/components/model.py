@@ -70,18 +70,19 @@ def predict(ctx, model: Model, data: Table, *, score_col: str = "score"):
 
 
 @component(category="model", outputs={"importance": Table})
-def feature_importance(ctx, model: Model, data: Table, *, features_col: str = "features"):
+def feature_importance(ctx, model: Model, data: Table, *, features_col: str = "features", plots: bool = True):
     """The feature importances of a tree model, by feature name, most important first.
 
     The model is a tree ensemble or decision tree (GBDT, random forest), or a pipeline whose
     last stage with importances is used. Names come from the features vector's metadata
-    (``vector_assembler`` records its input columns there). Also saves the
-    ``feature_importance`` plot: a horizontal bar chart of the (at most 30) most important features.
+    (``vector_assembler`` records its input columns there). With ``plots``, also saves the
+    ``feature_importance`` PNG: a horizontal bar chart of the (at most 30) most important features.
 
     Args:
         model: the fitted tree model (or a pipeline ending in one).
         data: a table with the features vector column the model was fitted on (e.g. the training table).
         features_col: the features vector column of ``data``.
+        plots: save the bar chart PNG.
         importance: a table of ``feature`` (string), ``importance`` (double, summing to 1) and
             ``rank`` (int, 1 = most important).
     """
@@ -98,7 +99,8 @@ def feature_importance(ctx, model: Model, data: Table, *, features_col: str = "f
     names = vector_element_names(data, column, len(weights))
     order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
     rows = [(names[i], float(weights[i]), rank) for rank, i in enumerate(order, start=1)]
-    ctx.save_figure(_importance_figure(rows[:_PLOTTED_FEATURES], type(tree).__name__), "feature_importance")
+    if plots:
+        ctx.save_figure(_importance_figure(rows[:_PLOTTED_FEATURES], type(tree).__name__), "feature_importance")
     return ctx.spark.createDataFrame(rows, "feature string, importance double, rank int")
 
 

@@ -2,8 +2,10 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS := spark,mlflow,test,dev
+EXTRAS := spark,mlflow,hive,serving,pmml,launcher,torch,test,dev
 STAMP  := $(VENV)/.installed-$(EXTRAS)
+# torch's CPU wheel lies in PIP_FIND_LINKS on these machines; uv does not read that variable.
+FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
@@ -25,7 +27,7 @@ $(STAMP): setup.cfg pyproject.toml | check-java
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[$(EXTRAS)]'
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python $(FIND_LINKS) -e '.[$(EXTRAS)]'
 	@touch $@
 
 demo: install

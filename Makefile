@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench docs check-java clean
+.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down
 
 install: $(STAMP)
 
@@ -47,3 +47,10 @@ clean:
 
 docs: install
 	$(BIN)/airflow-mlplat components docs
+
+# Local servers for a developer (tests start their own): state, pids and logs under .services/
+mlflow-up: install
+	$(RUN) $(BIN)/python -m airflow_mlplat.services mlflow up
+
+mlflow-down:
+	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services mlflow down || true

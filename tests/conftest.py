@@ -49,3 +49,14 @@ def ctx(spark, tmp_path):
     from airflow_mlplat.engine.context import ComponentContext
 
     return ComponentContext(spark=spark, node_id="node", artifacts_dir=str(tmp_path / "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def mlflow_server():
+    """A real MLflow tracking + registry server (SQLite, local artifacts) on 127.0.0.1; yields its URI."""
+    from airflow_mlplat.services.mlflow_server import start_mlflow, stop_mlflow
+
+    root = _SESSION_TMP / "services"
+    uri = start_mlflow(root)
+    yield uri
+    stop_mlflow(root)

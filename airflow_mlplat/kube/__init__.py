@@ -1,0 +1,1 @@
+"""Shared Kubernetes manifest helpers: schema validation, common metadata, object-to-dict conversion."""

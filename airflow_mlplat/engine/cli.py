@@ -34,7 +34,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airflow_mlplat.engine.runner import NodeFailed, run_pipeline
+    from airflow_mlplat.engine.runner import NodeFailed, PreflightFailed, run_pipeline
     from airflow_mlplat.engine.session import get_session
 
     params = _params(args.params)
@@ -46,6 +46,9 @@ def _run(args: argparse.Namespace) -> int:
     except NodeFailed as failure:
         print(f"pipeline {pipeline.name} failed: {failure}", file=sys.stderr)
         print(failure.report["nodes"][failure.node_id].get("traceback", ""), file=sys.stderr)
+        return 1
+    except PreflightFailed as refused:
+        print(f"pipeline {pipeline.name} did not start: {refused}", file=sys.stderr)
         return 1
     finally:
         if not args.keep_session:

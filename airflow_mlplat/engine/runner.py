@@ -21,6 +21,7 @@ from airflow_mlplat.components.registry import get_component
 from airflow_mlplat.components.spec import ComponentSpec, PortKind
 from airflow_mlplat.engine import storage
 from airflow_mlplat.engine.context import ComponentContext
+from airflow_mlplat.engine.preflight import preflight_problems
 from airflow_mlplat.pipeline.graph import topological_order
 from airflow_mlplat.pipeline.model import PathInput, Pipeline, PipelineOutput
 from airflow_mlplat.pipeline.resolve import resolved_node_params
@@ -206,6 +207,14 @@ def call_component(
     return returned
 
 
+class PreflightFailed(RuntimeError):
+    """The run needs a service (storage, metastore) that does not answer; no node ran."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 def run_pipeline(
     pipeline: Pipeline,
     out_dir: str,
@@ -225,6 +234,7 @@ def run_pipeline(
             are reported for materialized outputs only, and ``null`` elsewhere.
 
     Raises:
+        PreflightFailed: a storage URL or the Hive metastore is unreachable; no node ran.
         NodeFailed: a node raised; the report (status "failed") is written first.
     """
     values, problems = resolve_param_values(pipeline, params)
@@ -232,6 +242,16 @@ def run_pipeline(
         raise ValueError("; ".join(map(str, problems)))
     run = _Run(pipeline, out_dir, spark, values, count_rows)
     started = time.perf_counter()
+    unreachable = preflight_problems(pipeline, values, out_dir, spark)
+    if unreachable:
+        run.report["status"] = "failed"
+        run.report["error"] = "; ".join(unreachable)
+        for entry in run.report["nodes"].values():
+            entry["status"] = "skipped"
+        run.report["finished_at"] = _now()
+        run.report["seconds"] = round(time.perf_counter() - started, 3)
+        run.write_report()
+        raise PreflightFailed(run.report["error"], run.report)
     order = topological_order(pipeline.nodes)
     try:
         for index, node_id in enumerate(order, start=1):

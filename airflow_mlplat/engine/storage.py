@@ -12,9 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import fsspec
-
 from airflow_mlplat.components.spec import PortKind
+from airflow_mlplat.storage.urls import filesystem
 
 
 def _jvm_fs(spark: Any, url: str) -> tuple[Any, Any]:
@@ -56,7 +55,7 @@ def atomic_spark_write(spark: Any, url: str, write: Callable[[str], None]) -> No
 
 def write_bytes(url: str, data: bytes) -> None:
     """Write a file atomically (temp file, then rename) on any fsspec filesystem."""
-    fs, path = fsspec.core.url_to_fs(url)
+    fs, path = filesystem(url)
     parent = path.rstrip("/").rpartition("/")[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
@@ -72,7 +71,8 @@ def write_json(url: str, document: Any) -> None:
 
 
 def read_json(url: str) -> Any:
-    with fsspec.open(url, "r") as handle:
+    fs, path = filesystem(url)
+    with fs.open(path, "r") as handle:
         return json.load(handle)
 
 

@@ -20,6 +20,10 @@ from airflow_mlplat.pipeline.errors import PipelineValidationError, Problem
 from airflow_mlplat.pipeline.graph import CycleError, topological_order
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, Node, PathInput, Pipeline, PipelineOutput, split_reference
 from airflow_mlplat.pipeline.params import check_value
+from airflow_mlplat.storage.urls import url_problem
+
+#: A component parameter with this name is a storage location (see ``airflow_mlplat.storage``).
+LOCATION_PARAM = "path"
 
 
 def load_pipeline(source: dict[str, Any] | str | Path) -> dict[str, Any]:
@@ -120,6 +124,8 @@ def _check_params(
             value = values[ref]
             via = f" (from pipeline param {ref!r})"
         problem = check_value(param, value)
+        if problem is None and param.name == LOCATION_PARAM and value is not None:
+            problem = url_problem(value)
         if problem:
             problems.append(Problem(where, f"params.{param.name} of {spec.name} {problem}{via}"))
 
@@ -141,6 +147,9 @@ def _check_inputs(
             )
             continue
         if isinstance(ref, PathInput):
+            problem = url_problem(ref.path)
+            if problem:
+                problems.append(Problem(where, f"inputs.{port_name}.path {problem}"))
             continue
         problem = _reference_problem(ref, nodes_by_id, specs, expected=port.kind)
         if problem:
@@ -258,6 +267,10 @@ def validate_pipeline(
         problem = _reference_problem(ref, nodes_by_id, specs)
         if problem:
             problems.append(Problem(f"outputs.{name}", problem))
+        if isinstance(output, PipelineOutput) and output.path is not None:
+            problem = url_problem(output.path, write=True)
+            if problem:
+                problems.append(Problem(f"outputs.{name}.path", problem))
 
     try:
         topological_order(pipeline.nodes)

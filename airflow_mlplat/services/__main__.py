@@ -12,10 +12,13 @@ DEFAULT_ROOT = Path(os.environ.get("MLPLAT_SERVICES_DIR", ".services"))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.services", description=__doc__)
-    parser.add_argument("service", choices=["mlflow"])
+    parser.add_argument("service", choices=["mlflow", "hive"])
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory (default: %(default)s)")
     args = parser.parse_args(argv)
+
+    if args.service == "hive":
+        return _hive(args.action, args.root)
 
     from airflow_mlplat.services import mlflow_server
 
@@ -30,6 +33,29 @@ def main(argv: list[str] | None = None) -> int:
         running = state.running()
         print(f"running at {mlflow_server.tracking_uri(state)} (pid {state.pid})" if running else "not running")
         return 0 if running else 3
+    return 0
+
+
+def _hive(action: str, root: Path) -> int:
+    from airflow_mlplat.services import hive
+
+    local = hive.LocalHive(root)
+    if action == "up":
+        hive.start_hive(local, hive.DEFAULT_METASTORE_PORT, hive.DEFAULT_HIVESERVER2_PORT)
+        print(f"Hive metastore: {local.metastore_uri} (pid {local.metastore.pid}, log {local.metastore.log})")
+        hs2 = local.hiveserver2
+        print(f"HiveServer2: 127.0.0.1:{hs2.port} (pid {hs2.pid}, log {hs2.log})")
+        print(f"warehouse: {local.warehouse.as_uri()}")
+        for line in hive.connection_exports(local):
+            print(line)
+    elif action == "down":
+        stopped = hive.stop_hive(local)
+        print(f"stopped {' and '.join(stopped)}" if stopped else "not running")
+    else:
+        for name, state in (("metastore", local.metastore), ("HiveServer2", local.hiveserver2)):
+            status = f"running on port {state.port} (pid {state.pid})" if state.running() else "not running"
+            print(f"{name}: {status}")
+        return 0 if local.metastore.running() and local.hiveserver2.running() else 3
     return 0
 
 

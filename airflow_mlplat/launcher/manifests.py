@@ -20,15 +20,17 @@ from typing import Any
 from kubernetes import client as k8s
 
 from airflow_mlplat.launcher.env import Placement, kubernetes_placement, replica_name, role_env
+from airflow_mlplat.launcher.labels import (
+    ANNOTATION_DEADLINE,
+    LABEL_INDEX,
+    LABEL_JOB,
+    LABEL_MANAGED,
+    LABEL_ROLE,
+    MAIN_CONTAINER,
+    SPEC_KEY,
+)
 from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob
 
-LABEL_JOB = "mlplat.io/job"
-LABEL_ROLE = "mlplat.io/role"
-LABEL_INDEX = "mlplat.io/index"
-LABEL_MANAGED = "app.kubernetes.io/managed-by"
-ANNOTATION_DEADLINE = "mlplat.io/deadline"
-SPEC_KEY = "spec.json"
-MAIN_CONTAINER = "main"
 DATA_VOLUME = "data"
 WORK_VOLUME = "work"
 TENSORBOARD_PORT = 6006

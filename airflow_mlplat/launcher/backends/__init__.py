@@ -1,0 +1,11 @@
+"""Where a training job runs: ``kubernetes`` (a cluster) or ``local`` (processes on this machine)."""
+
+from airflow_mlplat.launcher.backends.base import (
+    JobStatus,
+    LauncherError,
+    TrainingBackend,
+    backend_from_handle,
+    get_backend,
+)
+
+__all__ = ["JobStatus", "LauncherError", "TrainingBackend", "backend_from_handle", "get_backend"]

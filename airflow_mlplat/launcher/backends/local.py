@@ -1,0 +1,255 @@
+"""The ``local`` backend: every replica of a job as a process on this machine.
+
+It builds the job's Kubernetes manifests with a local ``Placement`` (every host 127.0.0.1, a free
+port per replica, the data volume a directory) and validates them; a controller process
+(``local_controller.py``) then starts each pod's init steps and main container from those
+manifests, with exactly their env, and applies the lifecycle rules Kubernetes would: ps stopped
+once every worker succeeded, everything stopped on a failure, timeout or kill.
+
+The job's state directory ``STATE_ROOT/NAME/`` holds ``spec.json``, ``manifests.json``,
+``status.json`` (written by the controller), ``controller.pid``/``controller.log``, ``data/``
+(the "PVC"), ``work/`` and ``pods/REPLICA/log``. The controller outlives the task that submitted
+it (a deferred operator's worker slot is released), like a cluster does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from airflow_mlplat.launcher.backends.base import (
+    FAILED,
+    PENDING,
+    JobStatus,
+    LauncherError,
+    TrainingBackend,
+    timed_out,
+)
+from airflow_mlplat.launcher.spec import TrainingJob
+from airflow_mlplat.services.process import LOOPBACK, free_port, pid_alive
+
+STATE_ROOT_ENV = "MLPLAT_LAUNCHER_ROOT"
+STATUS_FILE = "status.json"
+MANIFESTS_FILE = "manifests.json"
+CONTROLLER_PID = "controller.pid"
+#: How long ``kill``/``finish`` wait for the controller to stop the replicas before doing it themselves.
+CONTROLLER_GRACE = 30.0
+
+
+def default_state_root() -> str:
+    """``$MLPLAT_LAUNCHER_ROOT``, else ``$MLPLAT_RUN_ROOT/launcher``, else ``$AIRFLOW_HOME/mlplat-runs/launcher``."""
+    if os.environ.get(STATE_ROOT_ENV):
+        return os.environ[STATE_ROOT_ENV]
+    if os.environ.get("MLPLAT_RUN_ROOT"):
+        return os.path.join(os.environ["MLPLAT_RUN_ROOT"], "launcher")
+    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+    return os.path.join(home, "mlplat-runs", "launcher")
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write atomically: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def stop_group(pid: int, grace: float = 5.0) -> None:
+    """SIGTERM the process group of ``pid``, SIGKILL it after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid) and not _group_alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+class LocalBackend(TrainingBackend):
+    """Run jobs as local processes under ``state_root`` (default ``default_state_root()``)."""
+
+    name = "local"
+
+    def __init__(self, state_root: str | os.PathLike[str] | None = None) -> None:
+        self.state_root = os.fspath(state_root) if state_root is not None else default_state_root()
+
+    def handle(self, job: TrainingJob) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "options": {"state_root": self.state_root},
+            "job": job.name,
+            "state_dir": os.path.join(self.state_root, job.name),
+            "deadline": time.time() + float(job.timeout),
+            "keep_data": bool(job.data_volume and job.data_volume.keep),
+            "output_path": job.output_path,
+        }
+
+    # -- submit ---------------------------------------------------------------------------
+    def placement(self, job: TrainingJob, state_dir: Path):
+        from airflow_mlplat.launcher.env import Placement
+
+        keys = job.replicas()
+        return Placement(
+            hosts={key: LOOPBACK for key in keys},
+            ports={key: free_port() for key in keys},
+            data_dir=str(state_dir / "data"),
+            work_dir=str(state_dir / "work"),
+            metrics_files={(r, i): str(state_dir / "pods" / f"{r}-{i}" / "termination-log") for r, i in keys},
+        )
+
+    def submit(self, job: TrainingJob, handle: dict[str, Any]) -> None:
+        from airflow_mlplat.kube.schema import validate_manifests
+        from airflow_mlplat.launcher.manifests import build_manifests
+
+        job.validate()
+        state_dir = Path(handle["state_dir"])
+        if self._controller_alive(state_dir):
+            raise LauncherError(f"local job {job.name!r} is already running (state dir {state_dir})")
+        self._clear(state_dir, keep_data=bool(handle.get("keep_data")))
+        for sub in ("data", "work", "pods"):
+            (state_dir / sub).mkdir(parents=True, exist_ok=True)
+        placement = self.placement(job, state_dir)
+        docs = validate_manifests(
+            build_manifests(job, namespace="local", placement=placement, deadline=handle["deadline"])
+        )
+        write_json(state_dir / "spec.json", job.to_dict())
+        write_json(state_dir / "handle.json", handle)
+        write_json(state_dir / MANIFESTS_FILE, docs)
+        with open(state_dir / "controller.log", "ab") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "airflow_mlplat.launcher.backends.local_controller", str(state_dir)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        (state_dir / CONTROLLER_PID).write_text(str(proc.pid))
+
+    @staticmethod
+    def _clear(state_dir: Path, keep_data: bool) -> None:
+        if not state_dir.exists():
+            return
+        for child in state_dir.iterdir():
+            if keep_data and child.name == "data":
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    # -- watch ----------------------------------------------------------------------------
+    def status(self, handle: dict[str, Any]) -> JobStatus:
+        state_dir = Path(handle["state_dir"])
+        raw = read_json(state_dir / STATUS_FILE)
+        alive = self._controller_alive(state_dir)
+        if raw is None:
+            if alive:
+                return JobStatus(PENDING, "local controller starting")
+            if not state_dir.exists():
+                return JobStatus(FAILED, f"local job {handle['job']!r} not found ({state_dir} does not exist)")
+            tail = self._tail(state_dir / "controller.log")
+            return JobStatus(FAILED, f"local controller exited before starting; log:\n{tail}")
+        status = JobStatus.from_dict(raw["status"])
+        if not status.done and not alive:
+            return JobStatus(
+                FAILED,
+                f"local controller of {handle['job']!r} died; log:\n{self._tail(state_dir / 'controller.log')}",
+                status.replicas,
+            )
+        if not status.done and timed_out(handle, time.time() - CONTROLLER_GRACE):
+            return JobStatus(FAILED, f"timed out (deadline {handle['deadline']:.0f} passed)", status.replicas)
+        return status
+
+    def logs(self, handle: dict[str, Any], replica: str = "worker-0", tail: int = 100) -> str:
+        return self._tail(Path(handle["state_dir"]) / "pods" / replica / "log", tail)
+
+    @staticmethod
+    def _tail(path: Path, lines: int = 40) -> str:
+        try:
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    # -- cleanup --------------------------------------------------------------------------
+    def finish(self, handle: dict[str, Any], status: JobStatus) -> None:
+        state_dir = Path(handle["state_dir"])
+        self._wait_controller(state_dir, CONTROLLER_GRACE)
+        # The controller applied the rules already; this catches a controller that died midway.
+        self._stop_leftovers(state_dir, roles={"ps"} if status.succeeded else None)
+        if not status.succeeded:
+            self._remove_data(handle)
+
+    def kill(self, handle: dict[str, Any]) -> None:
+        state_dir = Path(handle["state_dir"])
+        if not state_dir.exists():
+            return
+        pid = self._controller_pid(state_dir)
+        if pid is not None and pid_alive(pid):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            self._wait_controller(state_dir, CONTROLLER_GRACE)
+            if pid_alive(pid):
+                stop_group(pid, grace=0)
+        self._stop_leftovers(state_dir, roles=None)
+        raw = read_json(state_dir / STATUS_FILE)
+        if raw is None or raw["status"]["phase"] not in (FAILED, "succeeded"):
+            replicas = raw["status"]["replicas"] if raw else {}
+            write_json(state_dir / STATUS_FILE, {"status": JobStatus(FAILED, "killed", replicas).to_dict()})
+        self._remove_data(handle)
+
+    def _remove_data(self, handle: dict[str, Any]) -> None:
+        if not handle.get("keep_data"):
+            shutil.rmtree(Path(handle["state_dir"]) / "data", ignore_errors=True)
+
+    def _stop_leftovers(self, state_dir: Path, roles: set[str] | None) -> None:
+        raw = read_json(state_dir / STATUS_FILE)
+        if not raw:
+            return
+        for info in raw["status"]["replicas"].values():
+            if roles is not None and info.get("role") not in roles:
+                continue
+            for pid in info.get("pids", []):
+                if pid_alive(pid) or _group_alive(pid):
+                    stop_group(pid)
+
+    @staticmethod
+    def _controller_pid(state_dir: Path) -> int | None:
+        try:
+            return int((state_dir / CONTROLLER_PID).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _controller_alive(self, state_dir: Path) -> bool:
+        pid = self._controller_pid(state_dir)
+        return pid is not None and pid_alive(pid)
+
+    def _wait_controller(self, state_dir: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._controller_alive(state_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)

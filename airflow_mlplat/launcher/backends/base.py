@@ -83,6 +83,10 @@ class TrainingBackend(ABC):
         """Stop and remove everything (keeping the data volume only if the job asked)."""
 
     @abstractmethod
+    def attach(self, name: str) -> dict[str, Any]:
+        """The handle of job ``name`` submitted earlier (by another task); ``LauncherError`` if none."""
+
+    @abstractmethod
     def logs(self, handle: dict[str, Any], replica: str = "worker-0", tail: int = 100) -> str: ...
 
     def wait(

@@ -108,6 +108,12 @@ class LocalBackend(TrainingBackend):
             "output_path": job.output_path,
         }
 
+    def attach(self, name: str) -> dict[str, Any]:
+        handle = read_json(Path(self.state_root) / name / "handle.json")
+        if handle is None:
+            raise LauncherError(f"no local training job {name!r} under {self.state_root}")
+        return handle
+
     # -- submit ---------------------------------------------------------------------------
     def placement(self, job: TrainingJob, state_dir: Path):
         from airflow_mlplat.launcher.env import Placement

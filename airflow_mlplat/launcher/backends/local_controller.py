@@ -180,7 +180,8 @@ class Controller:
                 if all(r.state == "succeeded" for r in workers):
                     self.stop(ps)
                     metrics = self._metrics()
-                    self.write(SUCCEEDED, f"all {len(workers)} workers succeeded; ps stopped", metrics)
+                    message = f"all {len(workers)} workers succeeded" + ("; ps stopped" if ps else "")
+                    self.write(SUCCEEDED, message, metrics)
                     return 0
                 self.write(RUNNING)
                 time.sleep(POLL)

@@ -1,0 +1,186 @@
+"""DeepFM (the reference platform's ranking model) trained with PyTorch DistributedDataParallel.
+
+Run it as every worker's command of a ``pytorch`` TrainingJob; it reads the launcher's env
+contract (``MASTER_ADDR``, ``MASTER_PORT``, ``WORLD_SIZE``, ``RANK`` for ``env://``, and the
+``MLPLAT_*`` paths)::
+
+    python -m airflow_mlplat.launcher.examples.deepfm --data criteo_sample.txt --epochs 8
+
+Data: Criteo-format CSV (``label``, dense ``I1..I13``, categorical ``C1..C26``; blanks are
+missing). Dense values become ``sign(x) * log1p(|x|)`` (0 when missing); categorical values are
+hashed (crc32, identical in every process) into ``--buckets`` slots per field.
+
+Model (Guo et al., 2017): first-order terms (a weight per categorical value plus a linear layer
+on the dense features), the FM second-order interaction of the field embeddings, and an MLP on
+the concatenated embeddings and dense features, summed into one logit.
+
+Each rank trains on its ``DistributedSampler`` shard (gloo on CPU); after every epoch it logs the
+all-reduced mean training loss. At the end every rank writes ``MLPLAT_DATA_DIR/ranks/rank-R.json``
+(a SHA-256 of its parameters and its loss history), and worker-0 (``MLPLAT_EXPORT=1``) exports
+``model.pt`` and ``metrics.json`` to ``MLPLAT_OUTPUT_PATH`` (any fsspec URL: ``file://`` locally,
+``hdfs://`` in production, which needs pyarrow and a Hadoop client in the image) and writes its
+final metrics to ``MLPLAT_METRICS_FILE`` (the pod's termination message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
+
+DENSE = [f"I{i}" for i in range(1, 14)]
+SPARSE = [f"C{i}" for i in range(1, 27)]
+
+
+def load_criteo(path: str | os.PathLike[str], buckets: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(dense float [n, 13], sparse ids [n, 26] offset per field, labels [n])."""
+    dense, sparse, labels = [], [], []
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            labels.append(float(row["label"]))
+            values = []
+            for name in DENSE:
+                raw = row[name].strip()
+                x = float(raw) if raw else 0.0
+                values.append(math.copysign(math.log1p(abs(x)), x))
+            dense.append(values)
+            ids = []
+            for field, name in enumerate(SPARSE):
+                # Missing is a value of its own; crc32, unlike hash(), is the same in every process.
+                slot = zlib.crc32(f"{name}={row[name]}".encode()) % buckets
+                ids.append(field * buckets + slot)
+            sparse.append(ids)
+    return torch.tensor(dense), torch.tensor(sparse), torch.tensor(labels)
+
+
+class DeepFM(nn.Module):
+    def __init__(self, n_dense: int, n_fields: int, buckets: int, dim: int = 8, hidden: tuple[int, ...] = (64, 32)):
+        super().__init__()
+        vocab = n_fields * buckets
+        self.first_order = nn.Embedding(vocab, 1)
+        self.dense_linear = nn.Linear(n_dense, 1)
+        self.embedding = nn.Embedding(vocab, dim)
+        nn.init.normal_(self.embedding.weight, std=0.01)
+        nn.init.zeros_(self.first_order.weight)
+        layers: list[nn.Module] = []
+        width = n_fields * dim + n_dense
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, 1))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, dense: torch.Tensor, sparse: torch.Tensor) -> torch.Tensor:
+        first = self.first_order(sparse).sum(dim=(1, 2)) + self.dense_linear(dense).squeeze(1)
+        emb = self.embedding(sparse)  # [n, fields, dim]
+        fm = 0.5 * (emb.sum(dim=1).pow(2) - emb.pow(2).sum(dim=1)).sum(dim=1)
+        deep = self.mlp(torch.cat([emb.flatten(1), dense], dim=1)).squeeze(1)
+        return first + fm + deep
+
+
+def parameter_digest(model: nn.Module) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def export(output_path: str, model: nn.Module, config: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """Write ``model.pt`` and ``metrics.json`` under ``output_path``, each via a temporary name then a move."""
+    import io
+
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(output_path)
+    fs.makedirs(root, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "config": config}, buffer)
+    for name, payload in (("model.pt", buffer.getvalue()), ("metrics.json", json.dumps(metrics).encode())):
+        final = f"{root.rstrip('/')}/{name}"
+        tmp = f"{final}.tmp-{os.getpid()}"
+        with fs.open(tmp, "wb") as out:
+            out.write(payload)
+        fs.mv(tmp, final)
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    dist.init_process_group("gloo", init_method="env://")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    try:
+        dense, sparse, labels = load_criteo(args.data, args.buckets)
+        data = TensorDataset(dense, sparse, labels)
+        sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=args.seed)
+        loader = DataLoader(data, batch_size=args.batch_size, sampler=sampler)
+        config = {"n_dense": len(DENSE), "n_fields": len(SPARSE), "buckets": args.buckets, "dim": args.dim}
+        model = DistributedDataParallel(DeepFM(**config))
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+        loss_fn = nn.BCEWithLogitsLoss()
+        history = []
+        for epoch in range(args.epochs):
+            sampler.set_epoch(epoch)
+            total = torch.zeros(2)
+            for d, s, y in loader:
+                optimizer.zero_grad()
+                loss = loss_fn(model(d, s), y)
+                loss.backward()
+                optimizer.step()
+                total += torch.tensor([loss.item() * len(y), len(y)])
+            dist.all_reduce(total)
+            history.append(float(total[0] / total[1]))
+            print(f"rank {rank} epoch {epoch} loss {history[-1]:.5f}", flush=True)
+        digest = parameter_digest(model.module)
+        metrics = {"loss_first_epoch": history[0], "loss_last_epoch": history[-1], "epochs": args.epochs,
+                   "rows": len(data), "world_size": world}
+        data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
+        (data_dir / "ranks").mkdir(parents=True, exist_ok=True)
+        rank_file = data_dir / "ranks" / f"rank-{rank}.json"
+        tmp = rank_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"rank": rank, "digest": digest, "loss": history}))
+        os.replace(tmp, rank_file)
+        if os.environ.get("MLPLAT_EXPORT") == "1":
+            if os.environ.get("MLPLAT_OUTPUT_PATH"):
+                export(os.environ["MLPLAT_OUTPUT_PATH"], model.module, config, metrics)
+            metrics_file = os.environ.get("MLPLAT_METRICS_FILE")
+            if metrics_file:
+                Path(metrics_file).parent.mkdir(parents=True, exist_ok=True)
+                Path(metrics_file).write_text(json.dumps(metrics))
+        dist.barrier()
+        return metrics
+    finally:
+        dist.destroy_process_group()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Train DeepFM with DistributedDataParallel (gloo).")
+    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--buckets", type=int, default=100)
+    parser.add_argument("--dim", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.data is None:
+        args.data = os.path.join(os.environ.get("MLPLAT_INPUT_DIR", "."), "criteo_sample.txt")
+    train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,8 +4,18 @@ from airflow_mlplat.launcher.backends.base import (
     JobStatus,
     LauncherError,
     TrainingBackend,
+    TrainingJobFailed,
     backend_from_handle,
+    conclude,
     get_backend,
 )
 
-__all__ = ["JobStatus", "LauncherError", "TrainingBackend", "backend_from_handle", "get_backend"]
+__all__ = [
+    "JobStatus",
+    "LauncherError",
+    "TrainingBackend",
+    "TrainingJobFailed",
+    "backend_from_handle",
+    "conclude",
+    "get_backend",
+]

@@ -118,6 +118,27 @@ class TrainingBackend(ABC):
         return status
 
 
+class TrainingJobFailed(LauncherError):
+    """The job ran and failed, timed out or was killed; the message says which replica and why."""
+
+
+def conclude(handle: dict[str, Any], status: JobStatus) -> dict[str, Any]:
+    """Apply the cleanup rules to a finished job; return its result, or raise ``TrainingJobFailed``.
+
+    The result (an operator's XCom): ``job``, ``phase``, ``output_path``, ``metrics``, ``message``.
+    """
+    backend_from_handle(handle).finish(handle, status)
+    if not status.succeeded:
+        raise TrainingJobFailed(f"training job {handle['job']!r} ({handle['backend']}) failed: {status.message}")
+    return {
+        "job": handle["job"],
+        "phase": status.phase,
+        "output_path": handle.get("output_path"),
+        "metrics": status.metrics or {},
+        "message": status.message,
+    }
+
+
 def timed_out(handle: dict[str, Any], now: float | None = None) -> bool:
     deadline = handle.get("deadline")
     return deadline is not None and (now or time.time()) > float(deadline)

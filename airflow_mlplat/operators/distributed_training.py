@@ -1,0 +1,139 @@
+"""Run a distributed deep-learning job (TensorFlow, PyTorch, PaddlePaddle) on Kubernetes or locally.
+
+Importing this module imports neither kubernetes nor torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_mlplat.launcher.backends import TrainingBackend
+    from airflow_mlplat.launcher.spec import TrainingJob
+
+
+def backend_options(
+    backend: str,
+    *,
+    namespace: str,
+    kubernetes_conn_id: str | None,
+    cluster_profile: Mapping[str, Any] | None,
+    state_root: str | None,
+    request_timeout: float,
+) -> dict[str, Any]:
+    """The keyword arguments of ``get_backend(backend, ...)`` from an operator's arguments."""
+    if backend == "kubernetes":
+        return {
+            "conn_id": kubernetes_conn_id,
+            "namespace": namespace,
+            "profile": dict(cluster_profile or {}),
+            "request_timeout": request_timeout,
+        }
+    if backend == "local":
+        return {"state_root": state_root}
+    raise ValueError(f"backend must be 'kubernetes' or 'local', got {backend!r}")
+
+
+class DistributedTrainingOperator(BaseOperator):
+    """Submit a ``TrainingJob``, wait for it (deferred by default), clean up, return its result.
+
+    :param job: the job: a ``TrainingJob`` or its dict form (templated). Validated before anything
+        is created (``TrainingJobSpecError`` names every bad field).
+    :param backend: ``kubernetes`` (through the cncf-kubernetes provider) or ``local`` (processes).
+    :param namespace: Kubernetes namespace.
+    :param kubernetes_conn_id: the cncf-kubernetes connection.
+    :param cluster_profile: ``ClusterProfile`` fields (GPU node labels, shared-GPU resource,
+        storage classes, TensorBoard image, ingress domain).
+    :param state_root: the local backend's state directory (default ``$MLPLAT_LAUNCHER_ROOT``, else
+        under ``$MLPLAT_RUN_ROOT`` or ``$AIRFLOW_HOME``).
+    :param deferrable: wait in the triggerer (``TrainingJobTrigger``) instead of a worker slot.
+    :param poll_interval: seconds between status polls.
+    :param request_timeout: seconds per Kubernetes API call.
+
+    Returns (XCom) ``{"job", "phase", "output_path", "metrics", "message"}``: ``metrics`` are
+    worker-0's final metrics. When every worker succeeded the ps replicas are removed; on failure,
+    timeout or kill (``on_kill``, or killing the deferred task) everything is removed, the data
+    volume only unless ``data_volume.keep``. Raises ``TrainingJobFailed`` when the job failed.
+    """
+
+    template_fields: Sequence[str] = ("job", "namespace", "state_root")
+    template_fields_renderers = {"job": "json"}
+    ui_color = "#c9e4ff"
+
+    def __init__(
+        self,
+        *,
+        job: TrainingJob | Mapping[str, Any],
+        backend: str = "kubernetes",
+        namespace: str = "default",
+        kubernetes_conn_id: str | None = "kubernetes_default",
+        cluster_profile: Mapping[str, Any] | None = None,
+        state_root: str | None = None,
+        deferrable: bool = True,
+        poll_interval: float = 10.0,
+        request_timeout: float = 30.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job = job.to_dict() if hasattr(job, "to_dict") else dict(job)
+        self.backend = backend
+        self.namespace = namespace
+        self.kubernetes_conn_id = kubernetes_conn_id
+        self.cluster_profile = dict(cluster_profile or {})
+        self.state_root = state_root
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.request_timeout = request_timeout
+        self._handle: dict[str, Any] | None = None
+
+    def make_backend(self) -> TrainingBackend:
+        from airflow_mlplat.launcher.backends import get_backend
+
+        options = backend_options(
+            self.backend,
+            namespace=self.namespace,
+            kubernetes_conn_id=self.kubernetes_conn_id,
+            cluster_profile=self.cluster_profile,
+            state_root=self.state_root,
+            request_timeout=self.request_timeout,
+        )
+        return get_backend(self.backend, **options)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_mlplat.launcher.backends import conclude
+        from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob
+
+        job = TrainingJob.from_dict(self.job).validate(ClusterProfile.from_dict(self.cluster_profile))
+        backend = self.make_backend()
+        # Known before anything exists, so on_kill can remove a half-submitted job.
+        self._handle = backend.handle(job)
+        backend.submit(job, self._handle)
+        self.log.info("submitted training job %s (%s backend)", job.name, self.backend)
+        if self.deferrable:
+            from airflow_mlplat.triggers.training_job import TrainingJobTrigger
+
+            self.defer(
+                trigger=TrainingJobTrigger(handle=self._handle, poll_interval=self.poll_interval),
+                method_name="execute_complete",
+            )
+        status = backend.wait(self._handle, poll_interval=self.poll_interval, on_log=self.log.info)
+        return conclude(self._handle, status)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_mlplat.launcher.backends import JobStatus, conclude
+
+        self._handle = event["handle"]
+        status = JobStatus.from_dict(event["status"])
+        self.log.info("training job %s: %s %s", self._handle["job"], status.phase, status.message)
+        return conclude(self._handle, status)
+
+    def on_kill(self) -> None:
+        if self._handle is not None:
+            from airflow_mlplat.launcher.backends import backend_from_handle
+
+            backend_from_handle(self._handle).kill(self._handle)

@@ -35,7 +35,7 @@ def backend_options(
             "request_timeout": request_timeout,
         }
     if backend == "local":
-        return {"state_root": state_root}
+        return {"state_root": state_root, "profile": dict(cluster_profile or {})}
     raise ValueError(f"backend must be 'kubernetes' or 'local', got {backend!r}")
 
 

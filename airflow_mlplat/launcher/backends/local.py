@@ -7,7 +7,8 @@ manifests, with exactly their env, and applies the lifecycle rules Kubernetes wo
 once every worker succeeded, everything stopped on a failure, timeout or kill.
 
 The job's state directory ``STATE_ROOT/NAME/`` holds ``spec.json``, ``manifests.json``,
-``status.json`` (written by the controller), ``controller.pid``/``controller.log``, ``data/``
+``status.json`` (written by the controller), ``inherited_env.json`` (the submitter's environment,
+which every replica gets beneath its manifest env), ``controller.pid``/``controller.log``, ``data/``
 (the "PVC"), ``work/`` and ``pods/REPLICA/log``. The controller outlives the task that submitted
 it (a deferred operator's worker slot is released), like a cluster does.
 """
@@ -39,6 +40,7 @@ STATE_ROOT_ENV = "MLPLAT_LAUNCHER_ROOT"
 STATUS_FILE = "status.json"
 MANIFESTS_FILE = "manifests.json"
 CONTROLLER_PID = "controller.pid"
+INHERITED_ENV_FILE = "inherited_env.json"
 #: How long ``kill``/``finish`` wait for the controller to stop the replicas before doing it themselves.
 CONTROLLER_GRACE = 30.0
 
@@ -90,17 +92,24 @@ def _group_alive(pgid: int) -> bool:
 
 
 class LocalBackend(TrainingBackend):
-    """Run jobs as local processes under ``state_root`` (default ``default_state_root()``)."""
+    """Run jobs as local processes under ``state_root`` (default ``default_state_root()``).
+
+    ``profile``: ``ClusterProfile`` fields as a dict; the manifests are built with it, as on a cluster.
+    """
 
     name = "local"
 
-    def __init__(self, state_root: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, state_root: str | os.PathLike[str] | None = None, profile: dict[str, Any] | None = None) -> None:
+        from airflow_mlplat.launcher.spec import ClusterProfile
+
         self.state_root = os.fspath(state_root) if state_root is not None else default_state_root()
+        self.profile_options = dict(profile or {})
+        self.profile = ClusterProfile.from_dict(profile)
 
     def handle(self, job: TrainingJob) -> dict[str, Any]:
         return {
             "backend": self.name,
-            "options": {"state_root": self.state_root},
+            "options": {"state_root": self.state_root, "profile": self.profile_options},
             "job": job.name,
             "state_dir": os.path.join(self.state_root, job.name),
             "deadline": time.time() + float(job.timeout),
@@ -131,7 +140,7 @@ class LocalBackend(TrainingBackend):
         from airflow_mlplat.kube.schema import validate_manifests
         from airflow_mlplat.launcher.manifests import build_manifests
 
-        job.validate()
+        job.validate(self.profile)
         state_dir = Path(handle["state_dir"])
         if self._controller_alive(state_dir):
             raise LauncherError(f"local job {job.name!r} is already running (state dir {state_dir})")
@@ -140,17 +149,23 @@ class LocalBackend(TrainingBackend):
             (state_dir / sub).mkdir(parents=True, exist_ok=True)
         placement = self.placement(job, state_dir)
         docs = validate_manifests(
-            build_manifests(job, namespace="local", placement=placement, deadline=handle["deadline"])
+            build_manifests(
+                job, namespace="local", profile=self.profile, placement=placement, deadline=handle["deadline"]
+            )
         )
         write_json(state_dir / "spec.json", job.to_dict())
         write_json(state_dir / "handle.json", handle)
         write_json(state_dir / MANIFESTS_FILE, docs)
+        # Replicas get this (PATH, PYTHONPATH, ...) under their manifest env, as a container gets its image's env.
+        inherited = dict(os.environ)
+        write_json(state_dir / INHERITED_ENV_FILE, inherited)
         with open(state_dir / "controller.log", "ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "airflow_mlplat.launcher.backends.local_controller", str(state_dir)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                env=inherited,
                 start_new_session=True,
             )
         (state_dir / CONTROLLER_PID).write_text(str(proc.pid))

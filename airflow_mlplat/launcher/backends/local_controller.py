@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from airflow_mlplat.launcher.backends.base import FAILED, RUNNING, SUCCEEDED, JobStatus
-from airflow_mlplat.launcher.backends.local import MANIFESTS_FILE, STATUS_FILE, read_json, stop_group, write_json
+from airflow_mlplat.launcher.backends.local import (
+    INHERITED_ENV_FILE,
+    MANIFESTS_FILE,
+    STATUS_FILE,
+    read_json,
+    stop_group,
+    write_json,
+)
 from airflow_mlplat.launcher.labels import LABEL_INDEX, LABEL_ROLE, MAIN_CONTAINER
 
 POLL = 0.2
@@ -139,7 +146,7 @@ class Controller:
         self.state_dir = state_dir
         self.handle = read_json(state_dir / "handle.json")
         self.replicas = load_replicas(state_dir)
-        self.base_env = dict(os.environ)
+        self.base_env = read_json(state_dir / INHERITED_ENV_FILE)
         self.killed = False
         self.last: dict[str, Any] | None = None
 

@@ -1,0 +1,161 @@
+"""DistributedTrainingOperator, TrainingJobSensor and TrainingJobTrigger, run for real with ``dag.test()``.
+
+The DeepFM test is the issue's acceptance run: 2 DistributedDataParallel workers (gloo, CPU,
+one thread each) train on the shared Criteo sample through the local backend; the operator
+defers to the trigger, which polls the job's state directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from airflow_mlplat.local_run import run_dag, task_states, xcom_value
+from tests.launcher.conftest import CRITEO, assert_no_strays, job_pids, scripted_job
+
+
+def deepfm_job(output: Path) -> dict:
+    return {
+        "name": "deepfm-ctr",
+        "framework": "pytorch",
+        "image": "registry.example/mlplat-torch:2.13",
+        "command": ["python", "-m", "airflow_mlplat.launcher.examples.deepfm", "--epochs", "8"],
+        "workers": 2,
+        "worker_resources": {"cpu": "1", "memory": "2Gi"},
+        "data_source": CRITEO.resolve().as_uri(),
+        "output_path": output.as_uri(),
+        "env": {"OMP_NUM_THREADS": "1"},
+        "timeout": 600,
+    }
+
+
+def test_deepfm_trains_with_two_ddp_workers_through_the_operator(airflow_db, tmp_path: Path):
+    import torch
+    from airflow.sdk import DAG
+
+    from airflow_mlplat.launcher.examples.deepfm import DeepFM
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+
+    output = tmp_path / "models" / "deepfm"
+    state_root = tmp_path / "launcher"
+    with DAG("deepfm_ddp", schedule=None) as dag:
+        DistributedTrainingOperator(task_id="train", job=deepfm_job(output), backend="local",
+                                    state_root=str(state_root), poll_interval=0.5)
+    dag_run = run_dag(dag)
+
+    assert task_states(dag_run) == {"train": "success"}
+    result = xcom_value(dag_run, "train")
+    assert result["output_path"] == output.as_uri() and result["phase"] == "succeeded"
+    metrics = result["metrics"]
+    assert metrics["world_size"] == 2 and metrics["rows"] == 200
+    assert metrics["loss_last_epoch"] < metrics["loss_first_epoch"]
+
+    state_dir = state_root / "deepfm-ctr"
+    ranks = [json.loads((state_dir / "data" / "ranks" / f"rank-{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0]["digest"] == ranks[1]["digest"]  # identical weights on both ranks
+    assert ranks[0]["loss"] == ranks[1]["loss"] and ranks[0]["loss"][-1] < ranks[0]["loss"][0]
+    assert ranks[0]["loss"][-1] == metrics["loss_last_epoch"]
+
+    exported = torch.load(output / "model.pt", weights_only=True)
+    model = DeepFM(**exported["config"])
+    model.load_state_dict(exported["state_dict"])
+    from airflow_mlplat.launcher.examples.deepfm import parameter_digest
+
+    assert parameter_digest(model) == ranks[0]["digest"]
+    assert json.loads((output / "metrics.json").read_text()) == metrics
+    assert_no_strays(state_dir)
+
+
+def test_failed_job_fails_the_task_and_leaves_nothing_running(airflow_db, tmp_path: Path):
+    from airflow.sdk import DAG
+
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+
+    job = scripted_job("opfail", env={"MODE_WORKER_1": "fail", "MODE_WORKER_0": "hang"})
+    with DAG("training_fails", schedule=None) as dag:
+        DistributedTrainingOperator(task_id="train", job=job, backend="local", state_root=str(tmp_path),
+                                    poll_interval=0.3)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"train": "failed"}
+    assert_no_strays(tmp_path / "opfail")
+    status = json.loads((tmp_path / "opfail" / "status.json").read_text())["status"]
+    assert status["message"].startswith("worker-1 exited with code 3")
+    assert not (tmp_path / "opfail" / "data").exists()
+
+
+def test_invalid_job_fails_before_anything_is_created(airflow_db, tmp_path: Path):
+    from airflow.sdk import DAG
+
+    from airflow_mlplat.launcher import TrainingJobSpecError
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+
+    bad = {**scripted_job("badjob").to_dict(), "ps": 0}
+    with DAG("training_invalid", schedule=None) as dag:
+        task = DistributedTrainingOperator(task_id="train", job=bad, backend="local", state_root=str(tmp_path))
+    assert task_states(run_dag(dag)) == {"train": "failed"}
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(TrainingJobSpecError, match="ps must be >= 1 for tensorflow-ps"):
+        task.execute({})
+
+
+def test_on_kill_of_a_deferred_operator_stops_every_process(tmp_path: Path):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+    from airflow_mlplat.services.process import pid_alive, wait_until
+
+    job = scripted_job("opkill", env={"MODE_WORKER_0": "hang", "MODE_WORKER_1": "hang"})
+    task = DistributedTrainingOperator(task_id="train", job=job, backend="local", state_root=str(tmp_path))
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({})
+    trigger = deferred.value.trigger
+    path, kwargs = trigger.serialize()
+    assert path == "airflow_mlplat.triggers.training_job.TrainingJobTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs  # primitives only
+    state_dir = tmp_path / "opkill"
+    assert wait_until(lambda: (state_dir / "status.json").exists() and len(job_pids(state_dir)) == 4, timeout=60)
+    pids = job_pids(state_dir)
+    assert all(pid_alive(p) for p in pids)
+    task.on_kill()
+    assert_no_strays(state_dir)
+
+
+def test_trigger_on_kill_removes_the_job(tmp_path: Path):
+    from airflow_mlplat.launcher.backends import get_backend
+    from airflow_mlplat.services.process import wait_until
+    from airflow_mlplat.triggers.training_job import TrainingJobTrigger
+
+    job = scripted_job("trigkill", env={"MODE_WORKER_0": "hang"})
+    backend = get_backend("local", state_root=str(tmp_path))
+    handle = backend.handle(job)
+    backend.submit(job, handle)
+    state_dir = tmp_path / "trigkill"
+    assert wait_until(lambda: (state_dir / "status.json").exists() and len(job_pids(state_dir)) == 4, timeout=60)
+    asyncio.run(TrainingJobTrigger(handle=handle, poll_interval=0.2).on_kill())
+    assert_no_strays(state_dir)
+    assert backend.status(handle).message == "killed"
+
+
+def test_sensor_waits_for_a_job_submitted_elsewhere(airflow_db, tmp_path: Path):
+    from airflow.sdk import DAG
+
+    from airflow_mlplat.launcher.backends import get_backend
+    from airflow_mlplat.sensors.training_job import TrainingJobSensor
+
+    job = scripted_job("sensed", env={"MODE_WORKER_1": "slow"})
+    backend = get_backend("local", state_root=str(tmp_path))
+    backend.submit(job, backend.handle(job))
+    with DAG("training_sensor", schedule=None) as dag:
+        TrainingJobSensor(task_id="wait", job_name="sensed", backend="local", state_root=str(tmp_path),
+                          poke_interval=0.3)
+        TrainingJobSensor(task_id="wait_poke", job_name="sensed", backend="local", state_root=str(tmp_path),
+                          poke_interval=0.3, deferrable=False, mode="poke")
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"wait": "success", "wait_poke": "success"}
+    for task_id in ("wait", "wait_poke"):
+        result = xcom_value(dag_run, task_id)
+        assert (result["job"], result["phase"], result["metrics"]) == ("sensed", "succeeded", {"accuracy": 0.9})
+    assert_no_strays(tmp_path / "sensed")

@@ -188,3 +188,21 @@ def test_workers_fail_fast_and_respect_the_timeout():
     job = next(d for d in docs if d["kind"] == "Job")
     assert (job["spec"]["backoffLimit"], job["spec"]["activeDeadlineSeconds"]) == (0, 600)
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_readme_example_job_is_valid():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Distributed deep learning on Kubernetes", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    code = code.replace("\nDistributedTrainingOperator(", "\noperator = DistributedTrainingOperator(", 1)
+    exec(compile(code, "README.md", "exec"), namespace)
+    operator = namespace["operator"]
+    profile = ClusterProfile.from_dict(operator.cluster_profile)
+    job = TrainingJob.from_dict(operator.job).validate(profile)
+    docs = validate_manifests(build_manifests(job, namespace=operator.namespace, profile=profile))
+    kinds = {"ConfigMap", "PersistentVolumeClaim", "Service", "Job", "Deployment", "Ingress"}
+    assert {d["kind"] for d in docs} == kinds

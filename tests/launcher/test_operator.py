@@ -159,3 +159,14 @@ def test_sensor_waits_for_a_job_submitted_elsewhere(airflow_db, tmp_path: Path):
         result = xcom_value(dag_run, task_id)
         assert (result["job"], result["phase"], result["metrics"]) == ("sensed", "succeeded", {"accuracy": 0.9})
     assert_no_strays(tmp_path / "sensed")
+
+
+def test_non_deferrable_operator_waits_in_the_task(tmp_path: Path):
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+
+    job = scripted_job("inline", framework="paddle-ps")
+    task = DistributedTrainingOperator(task_id="train", job=job, backend="local", state_root=str(tmp_path),
+                                       deferrable=False, poll_interval=0.2)
+    result = task.execute({})
+    assert (result["phase"], result["metrics"]) == ("succeeded", {"accuracy": 0.9})
+    assert_no_strays(tmp_path / "inline")

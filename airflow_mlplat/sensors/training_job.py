@@ -15,8 +15,12 @@ class TrainingJobSensor(BaseSensorOperator):
     """Wait until training job ``job_name`` is over; apply the cleanup rules; return its result.
 
     :param job_name: the job's name (its root ConfigMap, or its local state directory).
-    :param backend: ``kubernetes`` or ``local``; ``namespace``, ``kubernetes_conn_id``,
-        ``cluster_profile``, ``state_root``, ``request_timeout`` as for ``DistributedTrainingOperator``.
+    :param backend: ``kubernetes`` or ``local``.
+    :param namespace: Kubernetes namespace.
+    :param kubernetes_conn_id: the cncf-kubernetes connection.
+    :param cluster_profile: ``ClusterProfile`` fields, as for ``DistributedTrainingOperator``.
+    :param state_root: the local backend's state directory.
+    :param request_timeout: seconds per Kubernetes API call.
     :param deferrable: wait in the triggerer (default) rather than poking from a worker.
 
     Returns (XCom) the same dict as the operator; raises ``TrainingJobFailed`` if the job failed.

@@ -170,3 +170,19 @@ def test_non_deferrable_operator_waits_in_the_task(tmp_path: Path):
     result = task.execute({})
     assert (result["phase"], result["metrics"]) == ("succeeded", {"accuracy": 0.9})
     assert_no_strays(tmp_path / "inline")
+
+
+@pytest.mark.parametrize("kind", ["operator", "sensor"])
+def test_docstring_signature_and_template_fields_agree(kind):
+    import inspect
+    import re
+
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+    from airflow_mlplat.sensors.training_job import TrainingJobSensor
+
+    cls = DistributedTrainingOperator if kind == "operator" else TrainingJobSensor
+    documented = set(re.findall(r":param (\w+):", cls.__doc__))
+    accepted = {n for n, p in inspect.signature(cls.__init__).parameters.items() if p.kind == p.KEYWORD_ONLY}
+    assert documented == accepted
+    task = cls(task_id="t", **({"job": scripted_job("x").to_dict()} if kind == "operator" else {"job_name": "x"}))
+    assert all(hasattr(task, field) for field in cls.template_fields)

@@ -19,8 +19,15 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_mlplat.operators.spark_pipeline",
                     "airflow_mlplat.operators.spark_component",
+                    "airflow_mlplat.operators.distributed_training",
                 ],
             }
+        ],
+        "sensors": [
+            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.sensors.training_job"]},
+        ],
+        "triggers": [
+            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.triggers.training_job"]},
         ],
         "hooks": [
             {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.hooks.spark_pipeline"]},

@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down
+.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down hive-up hive-down
 
 install: $(STAMP)
 
@@ -54,3 +54,9 @@ mlflow-up: install
 
 mlflow-down:
 	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services mlflow down || true
+
+hive-up: install
+	$(RUN) $(BIN)/python -m airflow_mlplat.services hive up
+
+hive-down:
+	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services hive down || true

@@ -34,11 +34,31 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """One local SparkSession for the whole test process."""
+def local_hive():
+    """A real Hive metastore (Derby) on 127.0.0.1 for the whole test session; HiveServer2 starts on demand."""
+    from airflow_mlplat.services.hive import LocalHive, start_metastore, stop_hive
+
+    hive = LocalHive(_SESSION_TMP / "services" / "hive")
+    start_metastore(hive)
+    yield hive
+    stop_hive(hive)
+
+
+@pytest.fixture(scope="session")
+def hiveserver2(local_hive):
+    """HiveServer2 (the Spark Thrift Server) on the session's metastore; yields its port."""
+    from airflow_mlplat.services.hive import start_hiveserver2
+
+    return start_hiveserver2(local_hive)
+
+
+@pytest.fixture(scope="session")
+def spark(local_hive):
+    """One local SparkSession for the whole test process, its catalogue on the session's Hive metastore."""
     from airflow_mlplat.engine.session import get_session
 
-    session = get_session("mlplat-tests", {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4"})
+    conf = {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4", **local_hive.spark_conf()}
+    session = get_session("mlplat-tests", conf)
     yield session
     session.stop()
 

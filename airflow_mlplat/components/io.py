@@ -205,6 +205,7 @@ def read_hive_table(
     table: str,
     columns: list[str] | None = None,
     partition_filter: str | None = None,
+    require_partition: bool = True,
 ):
     """Read a partitioned catalogue (Hive) table, only the partitions and columns asked for.
 
@@ -218,6 +219,8 @@ def read_hive_table(
         columns: the columns to keep, in order; empty keeps every column.
         partition_filter: a Spark SQL condition over the partition columns, e.g.
             ``dt >= '2024-01-01' AND dt < '2024-02-01'``; empty reads every partition.
+        require_partition: fail when the filter matches no partition (checked in the catalogue,
+            before any data is read), rather than returning an empty table.
         data: the rows of the chosen partitions, with the chosen columns.
     """
     from pyspark.errors import AnalysisException, ParseException
@@ -249,6 +252,8 @@ def read_hive_table(
                 f"{name}: params.partition_filter {partition_filter!r} must be a condition over the partition "
                 f"column(s) {', '.join(partitions)} only: {_first_line(exc)}"
             ) from exc
+        if require_partition and not _partition_matches(spark, table, partition_schema, partition_filter):
+            raise ValueError(f"{name}: table {table!r} has no partition matching {partition_filter!r}")
         frame = frame.where(partition_filter)
     ctx.log.info(
         "%s: reading %s (columns: %s; partitions: %s)",
@@ -258,6 +263,23 @@ def read_hive_table(
         partition_filter or "all",
     )
     return frame.select(*[F.col(quote(c)) for c in kept])
+
+
+def _partition_matches(spark: Any, table: str, schema: Any, partition_filter: str) -> bool:
+    """Whether any partition the catalogue lists satisfies the filter (no data files are read)."""
+    from urllib.parse import unquote
+
+    from pyspark.sql import functions as F
+
+    qualified = ".".join(quote(part) for part in table.split("."))
+    specs = [row[0] for row in spark.sql(f"SHOW PARTITIONS {qualified}").collect()]
+    if not specs:
+        return False
+    rows = [[unquote(kv.split("=", 1)[1]) for kv in spec.split("/")] for spec in specs]
+    names = [field.name for field in schema.fields]
+    listed = spark.createDataFrame(rows, [f"_{i}" for i in range(len(names))])
+    typed = listed.select(*[F.col(f"_{i}").cast(field.dataType).alias(field.name) for i, field in enumerate(schema)])
+    return bool(typed.where(partition_filter).limit(1).count())
 
 
 _SECRET_IN_URL = re.compile(r"(?i)(password|passwd|pwd)=([^;&]*)")

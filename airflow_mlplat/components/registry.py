@@ -50,6 +50,7 @@ BUILTIN_MODULES = tuple(
     f"airflow_mlplat.components.{name}"
     for name in (
         "io",
+        "hive",
         "datasets",
         "processing",
         "features",
@@ -64,6 +65,7 @@ BUILTIN_MODULES = tuple(
         "evaluation",
         "model",
         "tuning",
+        "export",
     )
 )
 #: Third-party packages add components through this entry-point group (each entry point

@@ -33,6 +33,7 @@ from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
 from airflow.providers.common.compat.sdk import AirflowException, AirflowNotFoundException
 
 import airflow_mlplat
+from airflow_mlplat.hooks.hive_metastore import DEFAULT_METASTORE_CONN_ID, metastore_spark_conf
 
 #: The spark-submit application (it runs ``airflow_mlplat.engine.cli``).
 ENGINE_APP = Path(airflow_mlplat.__file__).parent / "engine" / "spark_app.py"
@@ -97,11 +98,20 @@ def _failure_message(report: dict[str, Any]) -> str:
     return f"pipeline {report.get('pipeline')!r} failed: {report.get('error', 'no node reported an error')}"
 
 
+def _pmml_jars() -> str:
+    # The engine's JVM starts inside spark-submit, so JPMML-SparkML must come as --jars.
+    from airflow_mlplat.engine.session import _pmml_jars as jars
+
+    return jars()
+
+
 class SparkPipelineHook(SparkSubmitHook):
     """Run pipeline JSONs with the ML engine through ``spark-submit``.
 
     :param conn_id: the Spark connection. When it is the default ``spark_default`` and is not
         defined, Spark runs locally (``local[*]``); any other undefined connection is an error.
+    :param metastore_conn_id: the Hive metastore connection (``hive_metastore``) the session's
+        catalogue uses; ``metastore_default`` may be undefined (no Hive), None turns Hive off.
     :param kill_grace_s: seconds ``on_kill`` waits after SIGTERM before it sends SIGKILL.
     :param kwargs: passed to ``SparkSubmitHook`` (``conf``, ``executor_memory``,
         ``driver_memory``, ``num_executors``, ``py_files``, ``env_vars``, ``name``, ...).
@@ -112,14 +122,24 @@ class SparkPipelineHook(SparkSubmitHook):
 
     hook_name = "Spark ML pipeline"
 
-    def __init__(self, *, conn_id: str = "spark_default", kill_grace_s: float = 5.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        conn_id: str = "spark_default",
+        metastore_conn_id: str | None = DEFAULT_METASTORE_CONN_ID,
+        kill_grace_s: float = 5.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("name", "airflow-mlplat")
         super().__init__(conn_id=conn_id, **kwargs)
+        # Explicit --conf entries win over the connection's.
+        self._conf = {**metastore_spark_conf(metastore_conn_id), **self._conf}
         self._kill_grace_s = kill_grace_s
         self._kill_lock = threading.Lock()
         self._kill_requested = False
         self._killed_tree = False
         self._user_py_files = self._py_files
+        self._jars = ",".join(filter(None, [self._jars, _pmml_jars()])) or None
         if self._env_vars and not (self._is_yarn or self._is_kubernetes):
             # Here the stock hook replaces spark-submit's environment with os.environ + env_vars
             # (dropping the env given to Popen), so the interpreter settings must travel inside.
@@ -159,13 +179,24 @@ class SparkPipelineHook(SparkSubmitHook):
             env["PYSPARK_PYTHON"] = sys.executable
         return env
 
-    def submit_pipeline(self, pipeline_path: str, out_dir: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def submit_pipeline(
+        self,
+        pipeline_path: str,
+        out_dir: str,
+        params: dict[str, Any] | None = None,
+        *,
+        tracking_uri: str | None = None,
+        tracking_tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Run the pipeline JSON at ``pipeline_path`` with the engine; return its run report.
 
         :param pipeline_path: a pipeline JSON file the driver can read.
         :param out_dir: the run directory (path or URL); the engine writes ``report.json``,
             ``outputs/`` and ``artifacts/`` there.
         :param params: overrides of the pipeline's params.
+        :param tracking_uri: the MLflow tracking URI the engine logs the run to; None: the
+            driver's ``$MLFLOW_TRACKING_URI``, if any.
+        :param tracking_tags: tags for the MLflow run and the registered model version.
         :raises PipelineRunError: the run failed (naming the failing node and its error when the
             report says) or was killed.
         :raises AirflowException: spark-submit failed before the engine wrote a report.
@@ -184,6 +215,10 @@ class SparkPipelineHook(SparkSubmitHook):
                 "--params",
                 json.dumps(params or {}),
             ]
+            if tracking_uri:
+                self._application_args += ["--tracking-uri", tracking_uri]
+            if tracking_tags:
+                self._application_args += ["--tracking-tags", json.dumps(tracking_tags)]
             if self._kill_requested:
                 raise PipelineRunError("the pipeline run was killed before spark-submit started")
             self.log.info("Submitting pipeline %s to %s; run directory %s", pipeline_path, self.master, out_dir)

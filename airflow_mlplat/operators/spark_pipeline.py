@@ -59,6 +59,8 @@ class BaseSparkPipelineOperator(BaseOperator):
         Values rendered from templates are strings unless the DAG renders native objects.
     :param conn_id: the Spark connection; ``spark_default`` falls back to ``local[*]`` when it is
         not defined, any other connection must exist.
+    :param metastore_conn_id: the Hive metastore connection for the session's catalogue;
+        ``metastore_default`` may be undefined (no Hive), None turns Hive off.
     :param out_dir: the run directory, local or on a mounted shared filesystem (templated);
         default ``$MLPLAT_RUN_ROOT`` (or ``$AIRFLOW_HOME/mlplat-runs``)``/DAG_ID/RUN_ID/TASK_ID``.
     :param conf: Spark configuration passed as ``--conf`` (templated).
@@ -69,6 +71,9 @@ class BaseSparkPipelineOperator(BaseOperator):
     :param total_executor_cores: cores for all executors (standalone).
     :param spark_submit_kwargs: any other ``SparkSubmitHook`` argument (``deploy_mode``,
         ``jars``, ``packages``, ``env_vars``, ``verbose``, ...).
+    :param mlflow_conn_id: the MLflow tracking connection the engine logs the run to (and
+        registers the pipeline's ``register`` model in); when the default ``mlflow_default``
+        is not defined, ``$MLFLOW_TRACKING_URI``, else the run is not tracked. None: never track.
 
     The DAG's Params (``context["params"]``) fill the pipeline params of the same name; Params
     the pipeline does not declare are ignored, and ``params_override`` wins over both.
@@ -83,6 +88,7 @@ class BaseSparkPipelineOperator(BaseOperator):
         *,
         params_override: Mapping[str, Any] | None = None,
         conn_id: str = "spark_default",
+        metastore_conn_id: str | None = "metastore_default",
         out_dir: str | None = None,
         conf: Mapping[str, Any] | None = None,
         driver_memory: str | None = None,
@@ -91,11 +97,14 @@ class BaseSparkPipelineOperator(BaseOperator):
         num_executors: int | None = None,
         total_executor_cores: int | None = None,
         spark_submit_kwargs: Mapping[str, Any] | None = None,
+        mlflow_conn_id: str | None = "mlflow_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.mlflow_conn_id = mlflow_conn_id
         self.params_override = dict(params_override or {})
         self.conn_id = conn_id
+        self.metastore_conn_id = metastore_conn_id
         self.out_dir = out_dir
         self.conf = dict(conf or {})
         self.driver_memory = driver_memory
@@ -116,6 +125,7 @@ class BaseSparkPipelineOperator(BaseOperator):
 
         return SparkPipelineHook(
             conn_id=self.conn_id,
+            metastore_conn_id=self.metastore_conn_id,
             conf={key: str(value) for key, value in self.conf.items()},
             name=f"mlplat:{self.dag_id}.{self.task_id}",
             driver_memory=self.driver_memory,
@@ -147,7 +157,15 @@ class BaseSparkPipelineOperator(BaseOperator):
         hook = self.hook
         if self._kill_requested:
             hook.on_kill()  # killed while the hook was being made: submit_pipeline refuses to start
-        report = hook.submit_pipeline(str(pipeline_path), out_dir, values)
+        tracking_uri = None
+        if self.mlflow_conn_id:
+            from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
+
+            tracking_uri = MlflowTrackingHook(self.mlflow_conn_id).tracking_uri()
+        tags = {"airflow.dag_id": self.dag_id, "airflow.task_id": self.task_id, "airflow.run_id": context["run_id"]}
+        report = hook.submit_pipeline(
+            str(pipeline_path), out_dir, values, tracking_uri=tracking_uri, tracking_tags=tags if tracking_uri else None
+        )
         return report["metrics"]
 
     def on_kill(self) -> None:

@@ -103,3 +103,19 @@ def filesystem(url: str) -> tuple[Any, str]:
         hint = _MISSING_LIBRARY_HINT.get(scheme)
         message = f"{url!r}: cannot open the filesystem ({first_line})"
         raise StorageError(f"{message}; {hint}" if hint else message) from exc
+
+
+def marker_url(partition_url: str, marker: str) -> str:
+    return f"{partition_url.rstrip('/')}/{marker}"
+
+
+def exists(url: str) -> bool:
+    """Whether a file or folder exists at ``url`` (StorageError when the URL or service fails)."""
+    problem = probe(url)
+    if problem:
+        raise StorageError(problem)
+    fs, path = filesystem(url)
+    try:
+        return fs.exists(path)
+    except (OSError, RuntimeError) as exc:
+        raise StorageError(f"{url!r}: {exc}") from exc

@@ -33,6 +33,8 @@ public class LoopbackMetastore {
         conf.set("hive.metastore.schema.verification", "false");
         conf.set("datanucleus.schema.autoCreateAll", "true");
         conf.set("hive.metastore.uris", "");
+        // Hive 2.3 defaults to BoneCP, whose jar the pyspark wheel does not carry; HikariCP it does.
+        conf.set("datanucleus.connectionPoolingType", "HikariCP");
 
         HiveMetaStore.HMSHandler base = new HiveMetaStore.HMSHandler("loopback metastore", conf, false);
         IHMSHandler handler = RetryingHMSHandler.getProxy(conf, base, false);

@@ -23,14 +23,23 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "hooks": [
+            {
+                "integration-name": "ML platform",
+                "python-modules": ["airflow_mlplat.hooks.spark_pipeline", "airflow_mlplat.hooks.hive_metastore"],
+            },
+        ],
         "sensors": [
-            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.sensors.training_job"]},
+            {
+                "integration-name": "ML platform",
+                "python-modules": ["airflow_mlplat.sensors.partition_ready", "airflow_mlplat.sensors.training_job"],
+            },
         ],
         "triggers": [
-            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.triggers.training_job"]},
-        ],
-        "hooks": [
-            {"integration-name": "ML platform", "python-modules": ["airflow_mlplat.hooks.spark_pipeline"]},
+            {
+                "integration-name": "ML platform",
+                "python-modules": ["airflow_mlplat.triggers.partition_ready", "airflow_mlplat.triggers.training_job"],
+            },
         ],
         "integrations": [
             {

@@ -3,11 +3,11 @@ load models."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from airflow_mlplat.components._common import require_columns, require_vector, resolve_column, vector_element_names
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Model, Table
+from airflow_mlplat.components.spec import Model, Options, Table
 
 
 def _check_transformer(model: Any, component: str) -> None:
@@ -180,3 +180,97 @@ def load_model(ctx, *, path: str):
         raise ValueError(f"{name}: params.path {path!r} holds no loadable Spark ML model: {message}") from exc
     ctx.log.info("%s: loaded %s from %s", ctx.node_id, type(model).__name__, path)
     return model
+
+
+@component(category="model", outputs={"model": Model})
+def pipeline_model(
+    ctx,
+    model: Model,
+    prep_1: Model | None = None,
+    prep_2: Model | None = None,
+    prep_3: Model | None = None,
+    vector_prep: Model | None = None,
+    data: Table | None = None,
+    *,
+    assemble_cols: list[str] | None = None,
+    features_col: str = "features",
+    handle_invalid: Annotated[str, Options("error", "skip", "keep")] = "keep",
+):
+    """Compose fitted stages into one PipelineModel that goes from raw columns to predictions.
+
+    The stages run in this order: ``prep_1``, ``prep_2``, ``prep_3`` (fitted column
+    transformers such as ``imputer``, ``string_indexer``, ``one_hot_encoder``), a
+    VectorAssembler of ``assemble_cols`` into ``features_col`` (when ``assemble_cols`` is
+    set), ``vector_prep`` (a fitted vector transformer such as ``standard_scaler``), then
+    ``model``. The result is what the model registry stores and the PMML export converts: one
+    model whose input is the raw table. The stages' columns must chain: the vector that
+    reaches ``model`` must be its features column. With ``data`` (a table with the raw
+    columns, e.g. the held-out split), the composition is checked against its schema, which
+    runs no Spark job. ``details`` lists the raw input columns.
+
+    Args:
+        model: the fitted predictor (classifier or regressor), or a fitted pipeline ending in one.
+        prep_1: the first fitted column transformer.
+        prep_2: the second fitted column transformer.
+        prep_3: the third fitted column transformer.
+        vector_prep: a fitted transformer of the assembled vector (a scaler, a selector).
+        data: a table with the raw input columns to check the composed model against.
+        assemble_cols: the columns to assemble into ``features_col``, in order; empty adds no assembler.
+        features_col: the assembled vector column.
+        handle_invalid: the assembler's treatment of null/NaN values: keep them as NaN, skip the row or fail.
+        model: the composed PipelineModel.
+    """
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.feature import VectorAssembler
+
+    from airflow_mlplat.components._stages import flat_stages, raw_input_columns, stage_inputs, stage_outputs
+
+    name = "pipeline_model"
+
+    def _check_stage(value: Any, port: str) -> None:
+        from pyspark.ml import Transformer
+
+        if not isinstance(value, Transformer):
+            raise ValueError(f"{name}: input {port!r} must be a fitted Spark ML model, got {type(value).__name__}")
+
+    stages: list[tuple[str, Any]] = []
+    for port, value in (("prep_1", prep_1), ("prep_2", prep_2), ("prep_3", prep_3)):
+        if value is not None:
+            _check_stage(value, port)
+            stages.append((port, value))
+    if assemble_cols:
+        assembler = VectorAssembler(inputCols=list(assemble_cols), outputCol=features_col, handleInvalid=handle_invalid)
+        stages.append(("assembler", assembler))
+    for port, value in (("vector_prep", vector_prep), ("model", model)):
+        if value is not None:
+            _check_stage(value, port)
+            stages.append((port, value))
+    if assemble_cols:
+        # The vector must flow from the assembler through vector_prep into the model.
+        vector = features_col
+        for port, stage in stages[[p for p, _ in stages].index("assembler") + 1 :]:
+            first = flat_stages(stage)[0]
+            if vector not in stage_inputs(first):
+                raise ValueError(
+                    f"{name}: input {port!r} ({type(first).__name__}) reads {stage_inputs(first)}, not the "
+                    f"vector {vector!r} made before it; make params.features_col and the stages' columns chain"
+                )
+            vector = next(iter(stage_outputs(flat_stages(stage)[-1])), vector)
+    composed = PipelineModel(stages=[stage for _, stage in stages])
+    raw = raw_input_columns(composed)
+    if data is not None:
+        missing = [column for column in raw if resolve_column(data, column) is None]
+        if missing:
+            raise ValueError(
+                f"{name}: input 'data' lacks column(s) {missing}, which the composed model reads "
+                f"(its columns: {', '.join(data.columns)})"
+            )
+        try:
+            composed.transform(data.limit(0)).schema  # noqa: B018 - analysis only, no job
+        except Exception as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"{name}: the composed stages do not apply to input 'data': {message}") from exc
+    ctx.details["stages"] = [f"{port}: {type(stage).__name__}" for port, stage in stages]
+    ctx.details["raw_input_columns"] = raw
+    ctx.log.info("%s: composed %d stages reading %s", ctx.node_id, len(stages), ", ".join(raw))
+    return composed

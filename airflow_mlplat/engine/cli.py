@@ -36,13 +36,26 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from airflow_mlplat.engine.runner import NodeFailed, PreflightFailed, run_pipeline
     from airflow_mlplat.engine.session import get_session
+    from airflow_mlplat.tracking import resolve_tracking_uri
+    from airflow_mlplat.tracking.mlflow_run import TrackingFailed
 
     params = _params(args.params)
     doc = load_pipeline(args.pipeline)
     pipeline = validate_pipeline(doc, source=args.pipeline, params=params)
     spark = get_session(f"mlplat:{pipeline.name}", pipeline.spark_conf)
     try:
-        report = run_pipeline(pipeline, args.out, spark=spark, params=params, count_rows=args.count_rows)
+        report = run_pipeline(
+            pipeline,
+            args.out,
+            spark=spark,
+            params=params,
+            count_rows=args.count_rows,
+            tracking_uri=resolve_tracking_uri(args.tracking_uri),
+            tracking_tags=_params(args.tracking_tags),
+        )
+    except TrackingFailed as failure:
+        print(f"pipeline {pipeline.name} failed: {failure}", file=sys.stderr)
+        return 1
     except NodeFailed as failure:
         print(f"pipeline {pipeline.name} failed: {failure}", file=sys.stderr)
         print(failure.report["nodes"][failure.node_id].get("traceback", ""), file=sys.stderr)
@@ -69,6 +82,8 @@ def add_pipeline_commands(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--out", required=True, help="run directory (path or URL): report.json, outputs/, artifacts/")
     run.add_argument("--params", help="JSON object overriding the pipeline's params")
     run.add_argument("--count-rows", action="store_true", help="count the rows of every table output")
+    run.add_argument("--tracking-uri", help="MLflow tracking URI to log the run to (default $MLFLOW_TRACKING_URI)")
+    run.add_argument("--tracking-tags", help="JSON object of tags for the MLflow run and model version")
     run.add_argument("--keep-session", action="store_true", help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
 

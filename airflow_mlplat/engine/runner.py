@@ -222,6 +222,8 @@ def run_pipeline(
     spark: Any,
     params: dict[str, Any] | None = None,
     count_rows: bool = False,
+    tracking_uri: str | None = None,
+    tracking_tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run a validated pipeline; return the run report (also written to ``OUT_DIR/report.json``).
 
@@ -232,10 +234,14 @@ def run_pipeline(
         params: overrides of the pipeline's params.
         count_rows: count every table output (one extra Spark job each). Without it, rows
             are reported for materialized outputs only, and ``null`` elsewhere.
+        tracking_uri: an MLflow tracking URI: log the run there (and register its model when
+            the pipeline has a ``register`` block); None logs nothing.
+        tracking_tags: tags for the MLflow run and the model version (e.g. the Airflow run).
 
     Raises:
         PreflightFailed: a storage URL or the Hive metastore is unreachable; no node ran.
         NodeFailed: a node raised; the report (status "failed") is written first.
+        TrackingFailed: the nodes succeeded but logging or registering failed (report written).
     """
     values, problems = resolve_param_values(pipeline, params)
     if problems:
@@ -253,6 +259,7 @@ def run_pipeline(
         run.write_report()
         raise PreflightFailed(run.report["error"], run.report)
     order = topological_order(pipeline.nodes)
+    tracking_error: Exception | None = None
     try:
         for index, node_id in enumerate(order, start=1):
             try:
@@ -273,5 +280,28 @@ def run_pipeline(
             run.results[ref].unpersist()
         run.report["finished_at"] = _now()
         run.report["seconds"] = round(time.perf_counter() - started, 3)
+        if tracking_uri:
+            tracking_error = _track(run, tracking_uri, tracking_tags or {})
         run.write_report()
+    if tracking_error is not None:
+        raise tracking_error
     return run.report
+
+
+def _track(run: _Run, uri: str, tags: dict[str, str]) -> Exception | None:
+    """Log the run to MLflow; the error to raise when that fails a successful run, else None."""
+    from airflow_mlplat.tracking.mlflow_run import TrackingFailed, log_pipeline_run
+
+    succeeded = run.report["status"] == "success"
+    try:
+        log_pipeline_run(uri, run.pipeline, run.report, run.results, out_dir=run.out_dir, tags=tags)
+    except Exception as exc:
+        message = f"tracking the run at {uri} failed: {type(exc).__name__}: {exc}"
+        log.exception("%s", message)
+        if not succeeded:  # the node's failure is the error that matters
+            run.report.setdefault("tracking", {})["error"] = message
+            return None
+        run.report["status"] = "failed"
+        run.report["error"] = message
+        return TrackingFailed(message, run.report)
+    return None

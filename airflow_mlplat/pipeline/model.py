@@ -70,6 +70,24 @@ class Node(_Strict):
     inputs: dict[str, str | PathInput] = Field(default_factory=dict)
 
 
+class Registration(_Strict):
+    """Register a fitted model in the MLflow model registry when the run is tracked.
+
+    ``model`` is a ``NODE.PORT`` model (one PipelineModel from raw columns to predictions, e.g.
+    ``pipeline_model``'s); ``sample`` a ``NODE.PORT`` table with its raw input columns and the
+    label (e.g. the held-out split): its schema is the signature, its first ``sample_rows``
+    rows verify the PMML export. ``alias`` is set on the new version only when given.
+    """
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    model: str = Field(pattern=REFERENCE)
+    sample: str = Field(pattern=REFERENCE)
+    pmml: bool = False
+    sample_rows: int = Field(default=1000, ge=1)
+    alias: str | None = Field(default=None, pattern=IDENTIFIER)
+    description: str = ""
+
+
 class Pipeline(_Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
@@ -79,6 +97,8 @@ class Pipeline(_Strict):
     nodes: list[Node] = Field(min_length=1)
     outputs: dict[str, str | PipelineOutput] = Field(default_factory=dict)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # "register" in JSON; done only when the run is tracked (an MLflow URI is configured).
+    registration: Registration | None = Field(default=None, alias="register")
 
     def node(self, node_id: str) -> Node:
         for node in self.nodes:

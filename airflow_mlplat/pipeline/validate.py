@@ -272,6 +272,12 @@ def validate_pipeline(
             if problem:
                 problems.append(Problem(f"outputs.{name}.path", problem))
 
+    if pipeline.registration is not None:
+        for field, kind in (("model", PortKind.MODEL), ("sample", PortKind.TABLE)):
+            problem = _reference_problem(getattr(pipeline.registration, field), nodes_by_id, specs, expected=kind)
+            if problem:
+                problems.append(Problem(f"register.{field}", problem))
+
     try:
         topological_order(pipeline.nodes)
     except CycleError as cycle:

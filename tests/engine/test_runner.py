@@ -46,8 +46,8 @@ def test_purchase_intent_end_to_end(spark, behaviour, tmp_path):
     metrics = report["metrics"]["evaluate"]
     assert 0.7 < metrics["auc_roc"] < 1.0
     assert report["params"]["max_iter"] == 5
-    # the training part has two consumers (gbdt, importance): cached, counted from the cache
-    train_rows = report["nodes"]["split"]["rows"]["train"]
+    # the assembled training part has two consumers (gbdt, importance): cached, counted from the cache
+    train_rows = report["nodes"]["assemble"]["rows"]["data"]
     assert train_rows + metrics["rows"] == 4000
     assert report["nodes"]["importance"]["rows"]["importance"] == 8
 
@@ -55,7 +55,9 @@ def test_purchase_intent_end_to_end(spark, behaviour, tmp_path):
     assert set(outputs) == {"model", "feature_importance", "metrics"}
     assert json.loads((tmp_path / "outputs" / "metrics").read_text()) == metrics
     model = load_model(spark, outputs["model"])
-    assert type(model).__name__ == "GBTClassificationModel" and model.getNumTrees == 5
+    # one servable model from the raw columns: imputer, assembler, GBDT
+    assert [type(s).__name__ for s in model.stages] == ["ImputerModel", "VectorAssembler", "GBTClassificationModel"]
+    assert model.stages[-1].getNumTrees == 5
     importance = spark.read.parquet(outputs["feature_importance"]).orderBy("rank").collect()
     assert abs(sum(r.importance for r in importance) - 1.0) < 1e-9
     assert {r.feature for r in importance} == set(PURCHASE_INTENT_FEATURES)

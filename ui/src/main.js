@@ -1,0 +1,646 @@
+// The visual pipeline editor: catalogue, canvas, generated parameter forms, save, trigger, results.
+// Plain DOM and SVG, no runtime dependencies; served by the plugin at <airflow>/mlplat/.
+// The plugin API lives at ./api/, Airflow's REST API at ../api/v2/ (the session cookie authenticates both).
+import "./style.css";
+
+const $ = (id) => document.getElementById(id);
+const API = "api";
+const AIRFLOW = "../api/v2";
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const state = {
+  components: {}, // name -> form (from /api/catalogue)
+  nodes: [], // {id, component, params, inputs: {port: "node.port"}, x, y, description}
+  selected: null,
+  problems: [], // placed problems of the last validation
+  dagReady: false,
+  validateTimer: null,
+};
+
+async function call(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function status(text, error = false) {
+  const el = $("status");
+  el.textContent = text;
+  el.className = error ? "error" : "";
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat(Infinity)) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+// replaceChildren that accepts nested arrays and skips null, like el().
+function fill(parent, ...children) {
+  parent.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+// ---------- catalogue ----------
+
+async function loadCatalogue() {
+  const { ok, data } = await call("GET", `${API}/catalogue`);
+  if (!ok) return status(`catalogue: ${data?.detail ?? data}`, true);
+  for (const form of data.components) state.components[form.name] = form;
+  for (const category of data.categories)
+    $("category").append(el("option", { value: category.name }, `${category.name} (${category.count})`));
+  renderCatalogue();
+}
+
+function renderCatalogue() {
+  const words = $("search").value.toLowerCase().split(/\s+/).filter(Boolean);
+  const category = $("category").value;
+  const list = $("components");
+  list.replaceChildren();
+  let last = null;
+  for (const form of Object.values(state.components)) {
+    if (category && form.category !== category) continue;
+    const text = `${form.name} ${form.category} ${form.description}`.toLowerCase();
+    if (!words.every((w) => text.includes(w))) continue;
+    if (form.category !== last) list.append(el("li", { class: "cat" }, form.category));
+    last = form.category;
+    list.append(
+      el(
+        "li",
+        { dataset: { component: form.name }, title: form.description, onmousedown: (e) => startPaletteDrag(e, form.name) },
+        form.name,
+        el("small", {}, form.summary),
+      ),
+    );
+  }
+}
+
+// ---------- canvas: nodes, ports, edges ----------
+
+function uniqueId(component) {
+  const base = component.replace(/^(synthetic_|binary_classification_)/, "").replace(/_(classifier|columns|missing)$/, "");
+  let id = IDENTIFIER.test(base) ? base : "node";
+  for (let i = 2; state.nodes.some((n) => n.id === id); i++) id = `${base}_${i}`;
+  return id;
+}
+
+function addNode(component, x, y) {
+  const node = { id: uniqueId(component), component, params: {}, inputs: {}, x: Math.max(0, x), y: Math.max(0, y) };
+  state.nodes.push(node);
+  select(node.id);
+  changed();
+}
+
+function nodeById(id) {
+  return state.nodes.find((n) => n.id === id);
+}
+
+function problemsOf(nodeId) {
+  return state.problems.filter((p) => p.node === nodeId);
+}
+
+function renderCanvas() {
+  const canvas = $("canvas");
+  canvas.querySelectorAll(".node").forEach((n) => n.remove());
+  $("hint").hidden = state.nodes.length > 0;
+  for (const node of state.nodes) {
+    const form = state.components[node.component];
+    const problems = problemsOf(node.id);
+    const badInputs = new Set(problems.map((p) => p.field).filter((f) => f?.startsWith("inputs.")).map((f) => f.slice(7)));
+    const inputs = (form?.inputs ?? []).map((port) =>
+      el(
+        "div",
+        {
+          class: `port in ${port.kind}${node.inputs[port.name] ? " connected" : ""}${badInputs.has(port.name) ? " bad" : ""}`,
+          dataset: { node: node.id, in: port.name },
+          title: `${port.kind}${port.optional ? ", optional" : ""}: ${port.help}`,
+        },
+        port.name,
+      ),
+    );
+    const outputs = (form?.outputs ?? []).map((port) =>
+      el(
+        "div",
+        {
+          class: `port out ${port.kind}`,
+          dataset: { node: node.id, out: port.name },
+          title: `${port.kind}: ${port.help}`,
+          onmousedown: (e) => startWire(e, node.id, port.name),
+        },
+        port.name,
+      ),
+    );
+    const box = el(
+      "div",
+      {
+        class: `node${state.selected === node.id ? " selected" : ""}${problems.length ? " invalid" : ""}`,
+        dataset: { node: node.id },
+        style: `left:${node.x}px;top:${node.y}px`,
+        onmousedown: () => select(node.id),
+      },
+      el("header", { onmousedown: (e) => startMove(e, node) }, node.id, el("span", { class: "kind" }, node.component)),
+      el("div", { class: "ports" }, el("div", {}, inputs), el("div", {}, outputs)),
+      problems.length ? el("div", { class: "badge" }, `${problems.length} problem${problems.length > 1 ? "s" : ""}`) : null,
+    );
+    canvas.append(box);
+  }
+  renderEdges();
+}
+
+function portCenter(selector) {
+  const port = document.querySelector(selector);
+  if (!port) return null;
+  const canvas = $("canvas");
+  const c = canvas.getBoundingClientRect();
+  const r = port.getBoundingClientRect();
+  const x = port.classList.contains("in") ? r.left - 1 : r.right + 1;
+  return { x: x - c.left + canvas.scrollLeft, y: r.top + 9 - c.top + canvas.scrollTop };
+}
+
+function curve(a, b) {
+  const dx = Math.max(40, Math.abs(b.x - a.x) / 2);
+  return `M${a.x},${a.y} C${a.x + dx},${a.y} ${b.x - dx},${b.y} ${b.x},${b.y}`;
+}
+
+function renderEdges() {
+  const svg = $("edges");
+  svg.querySelectorAll("path.edge").forEach((p) => p.remove());
+  for (const node of state.nodes) {
+    for (const [port, ref] of Object.entries(node.inputs)) {
+      if (typeof ref !== "string") continue;
+      const [src, out] = ref.split(".");
+      const a = portCenter(`.port.out[data-node="${src}"][data-out="${out}"]`);
+      const b = portCenter(`.port.in[data-node="${node.id}"][data-in="${port}"]`);
+      if (!a || !b) continue;
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      path.setAttribute("class", "edge");
+      path.setAttribute("d", curve(a, b));
+      path.dataset.edge = `${ref}->${node.id}.${port}`;
+      svg.append(path);
+    }
+  }
+}
+
+function canvasPoint(event) {
+  const canvas = $("canvas");
+  const c = canvas.getBoundingClientRect();
+  return { x: event.clientX - c.left + canvas.scrollLeft, y: event.clientY - c.top + canvas.scrollTop };
+}
+
+function drag(onMove, onUp) {
+  const move = (e) => onMove(e);
+  const up = (e) => {
+    document.removeEventListener("mousemove", move);
+    document.removeEventListener("mouseup", up);
+    onUp(e);
+  };
+  document.addEventListener("mousemove", move);
+  document.addEventListener("mouseup", up);
+}
+
+function startPaletteDrag(event, component) {
+  event.preventDefault();
+  const ghost = el("div", { class: "node", style: "pointer-events:none;opacity:.7;position:fixed" }, el("header", {}, component));
+  document.body.append(ghost);
+  const place = (e) => (ghost.style.cssText += `;left:${e.clientX - 20}px;top:${e.clientY - 10}px`);
+  place(event);
+  drag(place, (e) => {
+    ghost.remove();
+    const r = $("canvas").getBoundingClientRect();
+    if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) return;
+    const p = canvasPoint(e);
+    addNode(component, p.x - 20, p.y - 10);
+  });
+}
+
+function startMove(event, node) {
+  event.preventDefault();
+  const start = canvasPoint(event);
+  const origin = { x: node.x, y: node.y };
+  drag(
+    (e) => {
+      const p = canvasPoint(e);
+      node.x = Math.max(0, origin.x + p.x - start.x);
+      node.y = Math.max(0, origin.y + p.y - start.y);
+      const box = document.querySelector(`.node[data-node="${node.id}"]`);
+      box.style.left = `${node.x}px`;
+      box.style.top = `${node.y}px`;
+      renderEdges();
+    },
+    () => {},
+  );
+}
+
+function startWire(event, nodeId, port) {
+  event.preventDefault();
+  event.stopPropagation();
+  const a = portCenter(`.port.out[data-node="${nodeId}"][data-out="${port}"]`);
+  const wire = $("wire");
+  drag(
+    (e) => wire.setAttribute("d", curve(a, canvasPoint(e))),
+    (e) => {
+      wire.setAttribute("d", "");
+      const target = document.elementFromPoint(e.clientX, e.clientY)?.closest(".port.in");
+      if (!target || target.dataset.node === nodeId) return;
+      nodeById(target.dataset.node).inputs[target.dataset.in] = `${nodeId}.${port}`;
+      changed();
+    },
+  );
+}
+
+// ---------- inspector: generated forms with inline errors ----------
+
+function select(id) {
+  if (state.selected === id) return;
+  state.selected = id;
+  renderCanvas();
+  renderInspector();
+}
+
+function shown(value) {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "object" && !Array.isArray(value) && "$param" in value) return `$${value.$param}`;
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(", ");
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+// What a field's text means: "" -> unset (the default applies), "$name" -> a pipeline param reference;
+// otherwise the widget's type. Text that does not parse stays text, so the validator names it.
+function parsed(param, text) {
+  const raw = text.trim();
+  if (raw === "") return undefined;
+  if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) return { $param: raw.slice(1) };
+  if (param.widget === "integer" || param.widget === "number") return raw !== "" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  if (param.widget === "list") return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (param.widget === "json") {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function field(node, param, problems) {
+  const errors = problems.filter((p) => p.field === `params.${param.name}`);
+  const current = node.params[param.name];
+  const set = (value) => {
+    if (value === undefined) delete node.params[param.name];
+    else node.params[param.name] = value;
+    changed(false);
+  };
+  let input;
+  if (param.widget === "select") {
+    input = el("select", { dataset: { param: param.name }, onchange: (e) => set(e.target.value === "" ? undefined : e.target.value) });
+    input.append(el("option", { value: "" }, `(default: ${shown(param.default)})`));
+    for (const option of param.enum) input.append(el("option", { value: option, selected: current === option }, String(option)));
+  } else if (param.widget === "checkbox") {
+    input = el("input", {
+      type: "checkbox",
+      dataset: { param: param.name },
+      checked: (current ?? param.default) === true,
+      onchange: (e) => set(e.target.checked === param.default ? undefined : e.target.checked),
+    });
+  } else {
+    input = el("input", {
+      type: "text",
+      dataset: { param: param.name },
+      value: shown(current),
+      placeholder: param.required ? "required" : `default: ${shown(param.default)}`,
+      onchange: (e) => set(parsed(param, e.target.value)),
+    });
+  }
+  const bounds = ["minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"]
+    .filter((k) => k in param)
+    .map((k) => `${{ minimum: "≥", exclusiveMinimum: ">", maximum: "≤", exclusiveMaximum: "<" }[k]} ${param[k]}`)
+    .join(", ");
+  return el(
+    "label",
+    { class: `field${errors.length ? " has-error" : ""}`, dataset: { field: `params.${param.name}` } },
+    el("span", {}, `${param.name}${param.required ? " *" : ""} `, el("span", { class: "help" }, `${param.type}${bounds ? `, ${bounds}` : ""}`)),
+    input,
+    el("div", { class: "help" }, param.help),
+    errors.map((p) => el("div", { class: "error", dataset: { error: `params.${param.name}` } }, p.message)),
+  );
+}
+
+function renderInspector() {
+  const panel = $("inspector");
+  const node = nodeById(state.selected);
+  if (!node) return panel.replaceChildren(el("p", { class: "muted" }, "Select a node to edit its parameters."));
+  const form = state.components[node.component];
+  const problems = problemsOf(node.id);
+  const placedFields = new Set((form?.params ?? []).map((p) => `params.${p.name}`));
+  const other = problems.filter((p) => !placedFields.has(p.field));
+  const idInput = el("input", {
+    type: "text",
+    id: "node-id",
+    value: node.id,
+    onchange: (e) => renameNode(node, e.target.value.trim()),
+  });
+  fill(
+    panel,
+    el("h3", {}, `${node.id} `, el("span", { class: "muted" }, `(${node.component})`)),
+    el("div", { class: "help" }, form?.summary ?? ""),
+    el("label", {}, "Node id ", idInput),
+    el(
+      "div",
+      {},
+      el("h3", {}, "Inputs"),
+      (form?.inputs ?? []).length
+        ? form.inputs.map((port) =>
+            el(
+              "div",
+              { class: "help", dataset: { input: port.name } },
+              `${port.name} (${port.kind}): ${node.inputs[port.name] ?? (port.optional ? "not connected (optional)" : "not connected")} `,
+              node.inputs[port.name]
+                ? el("button", { type: "button", onclick: () => (delete node.inputs[port.name], changed()) }, "disconnect")
+                : null,
+            ),
+          )
+        : el("div", { class: "help" }, "none"),
+    ),
+    el("h3", {}, "Parameters"),
+    (form?.params ?? []).map((param) => field(node, param, problems)),
+    other.length ? el("ul", { class: "problems", id: "node-problems" }, other.map((p) => el("li", {}, p.text))) : null,
+    el("button", { type: "button", id: "delete-node", onclick: () => deleteNode(node) }, "Delete node"),
+  );
+}
+
+function renameNode(node, id) {
+  if (!IDENTIFIER.test(id) || nodeById(id)) return status(`node id ${JSON.stringify(id)} is not a free identifier`, true);
+  for (const other of state.nodes)
+    for (const [port, ref] of Object.entries(other.inputs))
+      if (typeof ref === "string" && ref.startsWith(`${node.id}.`)) other.inputs[port] = `${id}.${ref.split(".")[1]}`;
+  node.id = id;
+  state.selected = id;
+  changed();
+}
+
+function deleteNode(node) {
+  state.nodes = state.nodes.filter((n) => n !== node);
+  for (const other of state.nodes)
+    for (const [port, ref] of Object.entries(other.inputs))
+      if (typeof ref === "string" && ref.startsWith(`${node.id}.`)) delete other.inputs[port];
+  state.selected = null;
+  changed();
+}
+
+// ---------- the document, validation, save ----------
+
+function pipelineParams() {
+  try {
+    const value = JSON.parse($("params").value || "{}");
+    return typeof value === "object" && value && !Array.isArray(value) ? value : {};
+  } catch {
+    return null;
+  }
+}
+
+function documentOf() {
+  const doc = { name: $("pipeline-name").value.trim(), description: $("description").value };
+  const params = pipelineParams();
+  if (params && Object.keys(params).length) doc.params = params;
+  doc.nodes = state.nodes.map((n) => {
+    const node = { id: n.id, component: n.component };
+    if (n.description) node.description = n.description;
+    if (Object.keys(n.params).length) node.params = n.params;
+    if (Object.keys(n.inputs).length) node.inputs = n.inputs;
+    return node;
+  });
+  return doc;
+}
+
+function layoutOf() {
+  return Object.fromEntries(state.nodes.map((n) => [n.id, { x: Math.round(n.x), y: Math.round(n.y) }]));
+}
+
+function changed(redrawInspector = true) {
+  state.dagReady = false;
+  $("trigger").disabled = true;
+  renderCanvas();
+  if (redrawInspector) renderInspector();
+  clearTimeout(state.validateTimer);
+  state.validateTimer = setTimeout(validate, 250);
+}
+
+function showProblems(problems) {
+  state.problems = problems;
+  const onNodes = new Set(state.nodes.map((n) => n.id));
+  const general = problems.filter((p) => !p.node || !onNodes.has(p.node));
+  $("pipeline-problems").replaceChildren(...general.map((p) => el("li", {}, p.text)));
+  renderCanvas();
+  renderInspector();
+}
+
+async function validate() {
+  if (!state.nodes.length) return showProblems([]);
+  if (pipelineParams() === null) return showProblems([{ where: "params", message: "is not valid JSON", text: "params: is not valid JSON" }]);
+  const { data } = await call("POST", `${API}/validate`, { pipeline: documentOf() });
+  showProblems(data?.problems ?? []);
+  if (data?.valid) status(`valid: ${state.nodes.length} nodes`);
+  else if (data?.problems) status(`${data.problems.length} problem${data.problems.length > 1 ? "s" : ""}`, true);
+}
+
+async function save() {
+  const doc = documentOf();
+  if (!IDENTIFIER.test(doc.name)) return status("the pipeline name must be a Python identifier", true);
+  status("saving…");
+  const { ok, status: code, data } = await call("PUT", `${API}/pipelines/${doc.name}`, { pipeline: doc, layout: layoutOf() });
+  if (code === 422) {
+    showProblems(data.problems);
+    return status(`not saved: ${data.problems.length} problem${data.problems.length > 1 ? "s" : ""}`, true);
+  }
+  if (!ok) return status(`not saved: ${data?.detail ?? code}`, true);
+  showProblems([]);
+  status(`saved ${data.file}; waiting for the DAG processor…`);
+  await refreshPipelineList();
+  await waitForDag(doc.name, data.saved_at);
+}
+
+async function waitForDag(dagId, savedAt) {
+  const since = Date.parse(savedAt);
+  for (let i = 0; i < 120; i++) {
+    const { ok, data } = await call("GET", `${AIRFLOW}/dags/${dagId}`);
+    if (ok && data.last_parsed_time && Date.parse(data.last_parsed_time) >= since) {
+      state.dagReady = true;
+      $("trigger").disabled = false;
+      return status(`DAG ${dagId} is ready`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  status(`DAG ${dagId} did not appear within 2 minutes; see the DAG import errors in Airflow`, true);
+}
+
+// ---------- trigger and results ----------
+
+function openTrigger() {
+  const dagId = $("pipeline-name").value.trim();
+  const params = pipelineParams() ?? {};
+  $("trigger-dag").textContent = dagId;
+  $("trigger-params").replaceChildren(
+    ...(Object.keys(params).length
+      ? Object.entries(params).map(([name, p]) =>
+          el("label", {}, `${name} `, el("input", { type: "text", dataset: { runParam: name }, value: JSON.stringify(p.default ?? null) })),
+        )
+      : [el("p", { class: "muted" }, "This pipeline has no params.")]),
+  );
+  $("trigger-dialog").showModal();
+}
+
+async function trigger() {
+  const dagId = $("pipeline-name").value.trim();
+  const conf = {};
+  for (const input of document.querySelectorAll("[data-run-param]")) {
+    try {
+      conf[input.dataset.runParam] = JSON.parse(input.value);
+    } catch {
+      conf[input.dataset.runParam] = input.value;
+    }
+  }
+  await call("PATCH", `${AIRFLOW}/dags/${dagId}`, { is_paused: false });
+  const { ok, data } = await call("POST", `${AIRFLOW}/dags/${dagId}/dagRuns`, { logical_date: null, conf });
+  if (!ok) return status(`trigger failed: ${JSON.stringify(data?.detail ?? data)}`, true);
+  status(`run ${data.dag_run_id} queued`);
+  await followRun(dagId, data.dag_run_id);
+}
+
+async function followRun(dagId, runId) {
+  const panel = $("results");
+  panel.hidden = false;
+  state.selected = null; // the results take the side panel while the run is followed
+  renderCanvas();
+  renderInspector();
+  $("side").scrollTop = 0;
+  for (;;) {
+    const { ok, data } = await call("GET", `${API}/runs/${dagId}/${encodeURIComponent(runId)}`);
+    if (ok) {
+      renderResults(data);
+      if (["success", "failed"].includes(data.state)) return status(`run ${runId}: ${data.state}`, data.state !== "success");
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function renderResults(run) {
+  const rows = [];
+  for (const [node, metrics] of Object.entries(run.metrics ?? {}))
+    for (const [name, value] of Object.entries(metrics ?? {}))
+      if (typeof value === "number")
+        rows.push(el("tr", { dataset: { metric: `${node}.${name}` } }, el("td", {}, node), el("td", {}, name), el("td", { class: "value" }, value.toFixed(4))));
+  const failed = Object.values(run.reports ?? {})
+    .flatMap((r) => Object.entries(r.nodes ?? {}))
+    .filter(([, n]) => n.error)
+    .map(([id, n]) => el("li", {}, `${id}: ${n.error}`));
+  fill(
+    $("results"),
+    el("h3", {}, "Run results"),
+    el("div", {}, el("span", { id: "run-id" }, run.run_id), ": ", el("span", { id: "run-state", class: `state-${run.state}` }, run.state)),
+    failed.length ? el("ul", { class: "problems" }, failed) : null,
+    rows.length
+      ? el("table", { id: "metrics" }, el("tr", {}, el("th", {}, "node"), el("th", {}, "metric"), el("th", {}, "value")), rows)
+      : el("p", { class: "muted" }, run.state === "success" ? "no metrics" : "waiting for metrics…"),
+    (run.plots ?? []).map((p) =>
+      el("figure", {}, el("img", {
+        alt: `${p.node}: ${p.name}`,
+        src: `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${p.task}/${p.node}/${p.index}`,
+      }), el("figcaption", { class: "help" }, `${p.node}: ${p.name}`)),
+    ),
+  );
+}
+
+// ---------- opening pipelines ----------
+
+async function refreshPipelineList() {
+  const { ok, data } = await call("GET", `${API}/pipelines`);
+  if (!ok) return;
+  $("open-pipeline").replaceChildren(
+    el("option", { value: "" }, "Open…"),
+    ...data.pipelines.map((p) => el("option", { value: p.name }, `${p.name}${p.problems.length ? " (invalid)" : ""}`)),
+  );
+}
+
+function autoLayout(doc) {
+  const depth = {};
+  const visit = (n) => {
+    if (n.id in depth) return depth[n.id];
+    depth[n.id] = 0;
+    const parents = Object.values(n.inputs ?? {}).filter((r) => typeof r === "string").map((r) => doc.nodes.find((m) => m.id === r.split(".")[0])).filter(Boolean);
+    depth[n.id] = parents.length ? 1 + Math.max(...parents.map(visit)) : 0;
+    return depth[n.id];
+  };
+  const rows = {};
+  const layout = {};
+  for (const n of doc.nodes) {
+    const d = visit(n);
+    rows[d] = (rows[d] ?? 0) + 1;
+    layout[n.id] = { x: 20 + d * 220, y: 20 + (rows[d] - 1) * 130 };
+  }
+  return layout;
+}
+
+async function openPipeline(name) {
+  const { ok, data } = await call("GET", `${API}/pipelines/${name}`);
+  if (!ok) return status(`cannot open ${name}: ${data?.detail}`, true);
+  const doc = data.pipeline;
+  const layout = { ...autoLayout(doc), ...(data.layout ?? {}) };
+  $("pipeline-name").value = doc.name;
+  $("description").value = doc.description ?? "";
+  $("params").value = JSON.stringify(doc.params ?? {}, null, 1);
+  state.nodes = doc.nodes.map((n) => ({ ...n, params: { ...(n.params ?? {}) }, inputs: { ...(n.inputs ?? {}) }, ...layout[n.id] }));
+  state.selected = null;
+  changed();
+  $("results").hidden = true;
+}
+
+function newPipeline() {
+  state.nodes = [];
+  state.selected = null;
+  $("pipeline-name").value = "my_pipeline";
+  $("description").value = "";
+  $("params").value = "{}";
+  $("results").hidden = true;
+  changed();
+}
+
+// ---------- wiring ----------
+
+$("search").addEventListener("input", renderCatalogue);
+$("category").addEventListener("change", renderCatalogue);
+$("save").addEventListener("click", save);
+$("new").addEventListener("click", newPipeline);
+$("trigger").addEventListener("click", openTrigger);
+$("trigger-run").addEventListener("click", () => setTimeout(trigger));
+$("open-pipeline").addEventListener("change", (e) => e.target.value && openPipeline(e.target.value));
+$("pipeline-name").addEventListener("change", () => changed(false));
+$("description").addEventListener("change", () => changed(false));
+$("params").addEventListener("change", () => changed(false));
+$("canvas").addEventListener("keydown", (e) => {
+  if ((e.key === "Delete" || e.key === "Backspace") && state.selected && e.target === $("canvas")) deleteNode(nodeById(state.selected));
+});
+$("canvas").addEventListener("scroll", renderEdges);
+window.addEventListener("resize", renderEdges);
+
+loadCatalogue().then(refreshPipelineList).then(() => {
+  document.body.dataset.ready = "true";
+  const name = new URLSearchParams(location.search).get("pipeline");
+  if (name) openPipeline(name);
+});

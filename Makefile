@@ -10,9 +10,9 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down hive-up hive-down
+.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down hive-up hive-down ui chromium
 
-install: $(STAMP)
+install: $(STAMP) ui
 
 check-java:
 	@command -v java >/dev/null 2>&1 || { \
@@ -33,7 +33,7 @@ $(STAMP): setup.cfg pyproject.toml | check-java
 demo: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.demo
 
-test: install
+test: install chromium
 	$(RUN) $(BIN)/python -m pytest tests
 
 lint: install
@@ -60,3 +60,22 @@ hive-up: install
 
 hive-down:
 	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services hive down || true
+
+# The visual-modelling page (ui/, npm): built into airflow_mlplat/ui/static/, served by the plugin.
+UI_BUNDLE := airflow_mlplat/ui/static/index.html
+UI_DEPS   := ui/node_modules/.package-lock.json
+ui: $(UI_BUNDLE)
+
+$(UI_DEPS): ui/package.json ui/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 20.19+) is needed to build the page in ui/: install nodejs and npm"; exit 1; }
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI_BUNDLE): $(UI_DEPS) ui/index.html ui/vite.config.js $(wildcard ui/src/*)
+	cd ui && npm run build --silent
+
+# Debian's chromium for the browser test (playwright-core drives it; no browser download).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }

@@ -25,7 +25,7 @@ import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
-from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user, requires_access_dag
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
@@ -146,7 +146,7 @@ def page_router() -> APIRouter:
     @router.get("/", include_in_schema=False)
     async def index(request: Request) -> Response:
         try:
-            await get_user(request, None, None)
+            await get_user(request, None, await bearer_scheme(request))
         except HTTPException:
             from airflow.api_fastapi.app import get_auth_manager
 

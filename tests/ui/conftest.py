@@ -39,7 +39,7 @@ def api_app(dags_folder: Path, tmp_path_factory: pytest.TempPathFactory):
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,viewer:viewer",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "mlplat-ui-tests",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "mlplat-ui-tests-" + "0" * 64,
         "AIRFLOW__API__HOST": "127.0.0.1",
     }
     saved = {key: os.environ.get(key) for key in settings}

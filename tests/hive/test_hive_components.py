@@ -77,9 +77,7 @@ def test_read_names_a_missing_table_or_partition(ctx, database):
     table = f"{database}.reads"
     with pytest.raises(ValueError, match=rf"table '{table}' has no partition matching \"dt = '1999-01-01'\""):
         call("read_hive_table", ctx, table=table, partition_filter="dt = '1999-01-01'")
-    empty = call(
-        "read_hive_table", ctx, table=table, partition_filter="dt = '1999-01-01'", require_partition=False
-    )
+    empty = call("read_hive_table", ctx, table=table, partition_filter="dt = '1999-01-01'", require_partition=False)
     assert empty.count() == 0
 
 

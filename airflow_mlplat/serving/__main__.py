@@ -1,0 +1,76 @@
+"""``python -m airflow_mlplat.serving --model models:/NAME@champion [--model models:/NAME@challenger=0.1] ...``
+
+Serves one or more model references on 127.0.0.1 with uvicorn. ``REF=SHARE`` gives a slot a
+traffic share (without any, the first reference takes all unaddressed traffic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from airflow_mlplat.services.process import LOOPBACK
+
+
+def _split_share(text: str) -> tuple[str, float | None]:
+    ref, sep, share = text.rpartition("=")
+    if sep and ref:
+        try:
+            return ref, float(share)
+        except ValueError:
+            pass
+    return text, None
+
+
+def build_router(models: list[str], *, tracking_uri: str | None, cache_dir: Path, pmml: bool = False):
+    from airflow_mlplat.serving.registry import ModelRef, RegistryClient
+    from airflow_mlplat.serving.versions import ModelRouter, ModelSlot
+
+    refs, shares = [], {}
+    for text in models:
+        ref_text, share = _split_share(text)
+        ref = ModelRef.parse(ref_text)
+        refs.append(ref)
+        if share is not None:
+            shares[ref.label] = share
+    registry = RegistryClient(tracking_uri) if any(not r.path for r in refs) else None
+    slots = [ModelSlot(ref, registry=registry, cache_dir=cache_dir, pmml=pmml) for ref in refs]
+    return ModelRouter(slots, shares or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.serving", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", action="append", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION "
+                        "or a model directory, optionally =SHARE; repeat for side-by-side versions")
+    parser.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"))
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default=LOOPBACK)
+    parser.add_argument("--poll-interval", type=float, default=10.0, help="seconds between alias checks (0: never)")
+    default_cache = Path(os.environ.get("MLPLAT_MODEL_CACHE", Path(tempfile.gettempdir()) / "mlplat-models"))
+    parser.add_argument("--cache-dir", type=Path, default=default_cache, help="downloaded versions")
+    parser.add_argument("--pmml", action="store_true", help="score the versions' model.pmml with jpmml-evaluator")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    import uvicorn
+
+    from airflow_mlplat.serving.app import create_app
+
+    try:
+        router = build_router(args.model, tracking_uri=args.tracking_uri, cache_dir=args.cache_dir, pmml=args.pmml)
+    except ValueError as error:
+        parser.error(str(error))
+    app = create_app(router, poll_interval=args.poll_interval)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

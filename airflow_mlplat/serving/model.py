@@ -1,0 +1,92 @@
+"""One loaded model version: its identity, metrics, input validator and scorer.
+
+The scorer is the numpy file scorer of the version's ``sparkml/`` (default), or a PMML
+evaluator of its ``model.pmml`` when the service runs with ``--pmml``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from airflow_mlplat.serving.errors import ModelLoadError
+from airflow_mlplat.serving.signature import input_columns, read_mlmodel, row_validator
+from airflow_mlplat.serving.spark_scorer import SparkFileScorer
+
+PMML_FILE = "model.pmml"
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    version: str
+    slot: str
+    alias: str | None
+    run_id: str
+    metrics: dict[str, float]
+    columns: dict[str, tuple[str, bool]]
+    scorer: Any  # .predict(rows) -> list[dict | None]
+    flavor: str
+    path: str
+    loaded_at: float = field(default_factory=time.time)
+    validator: Any = None
+
+    def __post_init__(self) -> None:
+        if self.validator is None:
+            self.validator = row_validator(self.columns)
+
+    def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any] | None]:
+        return self.scorer.predict(rows)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "slot": self.slot,
+            "alias": self.alias,
+            "run_id": self.run_id,
+            "metrics": self.metrics,
+            "flavor": self.flavor,
+            "inputs": {name: kind for name, (kind, _) in self.columns.items()},
+            "loaded_at": self.loaded_at,
+        }
+
+
+def spark_model_dir(model_dir: Path, mlmodel: Mapping[str, Any]) -> Path:
+    data = ((mlmodel.get("flavors") or {}).get("spark") or {}).get("model_data", "sparkml")
+    path = model_dir / data
+    if not path.is_dir():
+        raise ModelLoadError(f"{model_dir}: no Spark model folder {data}/ (is this a Spark-flavour MLflow model?)")
+    return path
+
+
+def load_model_dir(model_dir: str | Path, *, name: str, version: str, slot: str, alias: str | None = None,
+                   run_id: str = "", metrics: Mapping[str, float] | None = None, pmml: bool = False) -> LoadedModel:
+    """Compile the MLflow model directory ``model_dir`` (``MLmodel`` + ``sparkml/`` [+ ``model.pmml``]).
+
+    :raises ModelLoadError: no MLmodel/signature/sparkml, or (``pmml``) no model.pmml.
+    :raises UnsupportedModelError: a Spark stage the file scorer does not implement.
+    """
+    model_dir = Path(model_dir)
+    where = f"model {name} version {version} ({model_dir})"
+    try:
+        mlmodel = read_mlmodel(model_dir)
+        columns = input_columns(mlmodel, where)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"{where}: {error}") from error
+    if pmml:
+        from airflow_mlplat.serving.pmml import PmmlScorer
+
+        document = model_dir / PMML_FILE
+        if not document.exists():
+            raise ModelLoadError(f"{where}: --pmml was asked for but the version has no {PMML_FILE}")
+        scorer, flavor = PmmlScorer(document), "pmml"
+    else:
+        types = {column: kind for column, (kind, _) in columns.items()}
+        scorer, flavor = SparkFileScorer.load(spark_model_dir(model_dir, mlmodel), types), "spark-files"
+    return LoadedModel(name=name, version=version, slot=slot, alias=alias, run_id=run_id,
+                       metrics=dict(metrics or {}), columns=columns, scorer=scorer, flavor=flavor,
+                       path=str(model_dir))

@@ -73,7 +73,8 @@ class BaseSparkPipelineOperator(BaseOperator):
         ``jars``, ``packages``, ``env_vars``, ``verbose``, ...).
     :param mlflow_conn_id: the MLflow tracking connection the engine logs the run to (and
         registers the pipeline's ``register`` model in); when the default ``mlflow_default``
-        is not defined, ``$MLFLOW_TRACKING_URI``, else the run is not tracked. None: never track.
+        is not defined, ``$MLFLOW_TRACKING_URI``, else the run is not tracked. None: resolve no
+        connection (only a ``$MLFLOW_TRACKING_URI`` of the driver's environment applies).
 
     The DAG's Params (``context["params"]``) fill the pipeline params of the same name; Params
     the pipeline does not declare are ignored, and ``params_override`` wins over both.

@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {"admin": "admin-pw", "viewer": "viewer-pw"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dags_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A DAGs folder like the repo's: the pipeline DAG file and a copy of its pipelines."""
     folder = tmp_path_factory.mktemp("ui-dags")
@@ -26,7 +26,7 @@ def dags_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_app(dags_folder: Path, tmp_path_factory: pytest.TempPathFactory):
     """Airflow's API server app (``airflow.api_fastapi.app.create_app``), simple auth manager, plugin loaded."""
     passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
@@ -59,7 +59,7 @@ def api_app(dags_folder: Path, tmp_path_factory: pytest.TempPathFactory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client(api_app):
     from fastapi.testclient import TestClient
 
@@ -73,13 +73,13 @@ def _token(client, user: str) -> str:
     return response.json()["access_token"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(client) -> dict[str, str]:
     """Headers of a logged-in admin."""
     return {"Authorization": f"Bearer {_token(client, 'admin')}"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def viewer(client) -> dict[str, str]:
     """Headers of a logged-in viewer (may read DAGs, not edit them)."""
     return {"Authorization": f"Bearer {_token(client, 'viewer')}"}

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from airflow_mlplat.components.registry import get_component, iter_components
+from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 
 SMALL_PIPELINE = {
     "name": "ui_small",
@@ -93,6 +94,19 @@ def test_saved_pipeline_becomes_a_dag(client, admin, dags_folder):
         assert "ui_dag" in bag.dag_ids
     finally:
         client.delete("/mlplat/api/pipelines/ui_dag", headers=admin)
+
+
+def test_hand_written_files_are_checked_by_the_same_validator(client, admin, dags_folder):
+    hand_written = dags_folder / "pipelines" / "ui_hand.json"
+    hand_written.write_text(json.dumps(_invalid_doc() | {"name": "ui_hand"}))
+    try:
+        listed = {p["name"]: p for p in client.get("/mlplat/api/pipelines", headers=admin).json()["pipelines"]}
+        assert listed["purchase_intent_gbdt"]["problems"] == []
+        with pytest.raises(PipelineValidationError) as error:
+            validate_pipeline(json.loads(hand_written.read_text()), source=str(hand_written))
+        assert listed["ui_hand"]["problems"] == [str(p) for p in error.value.problems]
+    finally:
+        hand_written.unlink()
 
 
 def test_viewer_may_read_but_not_save_or_delete(client, viewer):

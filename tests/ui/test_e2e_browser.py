@@ -56,7 +56,7 @@ def airflow(tmp_path: Path):
         print(cluster.logs(1500))
 
 
-def test_build_save_trigger_and_see_the_auc(airflow: AirflowCluster):
+def test_build_save_trigger_and_see_the_auc(airflow: AirflowCluster, tmp_path: Path):
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make chromium` (part of `make test`)"
     assert (UI_DIR / "node_modules" / "playwright-core").exists(), "run `make ui` (part of `make test`)"
     if OUTPUT.exists():
@@ -64,7 +64,7 @@ def test_build_save_trigger_and_see_the_auc(airflow: AirflowCluster):
     OUTPUT.mkdir(parents=True)
     env = {
         "PATH": "/usr/bin:/bin:/usr/local/bin",
-        "HOME": str(OUTPUT),
+        "HOME": str(tmp_path),
         "MLPLAT_URL": airflow.url,
         "MLPLAT_TOKEN": airflow.token(),
         "MLPLAT_OUT": str(OUTPUT),

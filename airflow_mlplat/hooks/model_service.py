@@ -1,0 +1,167 @@
+"""Start, replace and stop prediction services: as a local process, or on Kubernetes.
+
+``local``: ``python -m airflow_mlplat.serving`` in its own process group through
+:mod:`airflow_mlplat.services.process` (pid/port/log in a state directory), ready once
+``/healthz`` answers 200. ``kubernetes``: Deployment + Service + HPA, schema-checked, created or
+replaced through the cncf-kubernetes provider's ``KubernetesHook``; every API call is bounded
+by ``request_timeout`` so an unreachable API server fails clearly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.request
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+
+class ModelServiceError(AirflowException):
+    """A prediction service could not be deployed or stopped; the message names the service and the place."""
+
+
+def default_state_root() -> Path:
+    return Path(os.environ.get("MLPLAT_SERVICES_DIR") or Path(os.environ.get("AIRFLOW_HOME", ".")) / "model-services")
+
+
+class LocalModelServiceHook:
+    """Prediction services as local processes, one state directory per service name."""
+
+    def __init__(self, state_root: str | Path | None = None) -> None:
+        self.state_root = Path(state_root) if state_root else default_state_root()
+
+    def state(self, name: str):
+        from airflow_mlplat.services.process import ServiceState
+
+        return ServiceState(self.state_root / name)
+
+    def deploy(self, name: str, models: Sequence[str], *, tracking_uri: str | None, port: int | None = None,
+               poll_interval: float = 10.0, pmml: bool = False, timeout: float = 120.0) -> dict[str, Any]:
+        """(Re)start service ``name``; returns ``{"url", "pid", "port", "state_dir", "versions"}`` once healthy."""
+        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
+
+        state = self.state(name)
+        self.stop(name)
+        port = port or free_port()
+        command = [sys.executable, "-m", "airflow_mlplat.serving", "--port", str(port),
+                   "--poll-interval", str(poll_interval), "--cache-dir", str(self.state_root / ".model-cache")]
+        if tracking_uri:
+            command += ["--tracking-uri", tracking_uri]
+        if pmml:
+            command.append("--pmml")
+        for model in models:
+            command += ["--model", model]
+        url = f"http://{LOOPBACK}:{port}"
+        try:
+            pid = start_service(state, command, port, timeout=timeout, name=f"model service {name!r}")
+        except ServiceError as error:
+            raise ModelServiceError(str(error)) from error
+        health: dict[str, Any] = {}
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                    health.update(json.load(response))
+                    return response.status == 200
+            except OSError:
+                return False
+
+        if not wait_until(healthy, timeout=timeout, interval=0.25):
+            self.stop(name)
+            tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
+            raise ModelServiceError(f"model service {name!r} at {url} never became healthy; log {state.log}:\n{tail}")
+        return {"backend": "local", "name": name, "url": url, "pid": pid, "port": port,
+                "state_dir": str(state.directory), "versions": health.get("versions", {})}
+
+    def stop(self, name: str) -> bool:
+        from airflow_mlplat.services.process import stop_service
+
+        return stop_service(self.state(name))
+
+
+class KubernetesModelServiceHook:
+    """Prediction services on Kubernetes through the cncf-kubernetes provider's ``KubernetesHook``."""
+
+    def __init__(self, conn_id: str | None = "kubernetes_default", *, request_timeout: float = 30.0,
+                 config_dict: Mapping[str, Any] | None = None) -> None:
+        self.conn_id = conn_id
+        self.request_timeout = float(request_timeout)
+        self.config_dict = dict(config_dict) if config_dict else None
+
+    @cached_property
+    def _apis(self) -> dict[str, Any]:
+        from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
+        from kubernetes import client
+
+        try:
+            api_client = KubernetesHook(conn_id=self.conn_id, config_dict=self.config_dict).api_client
+        except Exception as error:
+            raise ModelServiceError(f"cannot configure a Kubernetes client from connection {self.conn_id!r}: "
+                                    f"{error}") from error
+        return {"Deployment": (client.AppsV1Api(api_client), "namespaced_deployment"),
+                "Service": (client.CoreV1Api(api_client), "namespaced_service"),
+                "HorizontalPodAutoscaler": (client.AutoscalingV2Api(api_client),
+                                            "namespaced_horizontal_pod_autoscaler")}
+
+    def _call(self, what: str, api: Any, verb: str, suffix: str, *args: Any, **kwargs: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        host = api.api_client.configuration.host
+        try:
+            return getattr(api, f"{verb}_{suffix}")(
+                *args, _request_timeout=(self.request_timeout, self.request_timeout), **kwargs)
+        except ApiException:
+            raise
+        except Exception as error:
+            raise ModelServiceError(f"Kubernetes API at {host} unreachable while {what}: {error}") from error
+
+    def deploy(self, spec: Any) -> dict[str, Any]:
+        """Create or replace the Deployment, Service and HPA of ``spec`` (a ``ServiceSpec``)."""
+        from kubernetes.client.exceptions import ApiException
+
+        from airflow_mlplat.kube.schema import validate_manifests
+        from airflow_mlplat.serving.kube_manifests import build_manifests
+
+        objects = build_manifests(spec)
+        validate_manifests(objects)
+        for obj in objects:
+            api, suffix = self._apis[obj.kind]
+            what = f"applying {obj.kind}/{spec.name} in namespace {spec.namespace}"
+            try:
+                self._call(what, api, "read", suffix, spec.name, spec.namespace)
+                exists = True
+            except ApiException as error:
+                if error.status != 404:
+                    raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}") from error
+                exists = False
+            try:
+                if exists:
+                    self._call(what, api, "patch", suffix, spec.name, spec.namespace, obj)
+                else:
+                    self._call(what, api, "create", suffix, spec.namespace, obj)
+            except ApiException as error:
+                raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}: {error.body}") from error
+        return {"backend": "kubernetes", "name": spec.name, "namespace": spec.namespace,
+                "url": f"http://{spec.name}.{spec.namespace}.svc.cluster.local",
+                "objects": [f"{o.kind}/{spec.name}" for o in objects]}
+
+    def stop(self, name: str, namespace: str) -> bool:
+        """Delete the service's HPA, Service and Deployment; True when any existed."""
+        from kubernetes.client.exceptions import ApiException
+
+        deleted = False
+        for kind in ("HorizontalPodAutoscaler", "Service", "Deployment"):
+            api, suffix = self._apis[kind]
+            what = f"deleting {kind}/{name} in namespace {namespace}"
+            try:
+                self._call(what, api, "delete", suffix, name, namespace)
+                deleted = True
+            except ApiException as error:
+                if error.status != 404:
+                    raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}") from error
+        return deleted

@@ -1,0 +1,164 @@
+"""DeployModelOperator: the local backend for real; Kubernetes manifests against the official schema and an
+unreachable API server (no cluster runs here). The local test uses Spark: run under the Spark lock."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+
+import httpx
+import pytest
+
+from airflow_mlplat.hooks.model_service import KubernetesModelServiceHook, ModelServiceError
+from airflow_mlplat.operators.deploy_model import DeployModelOperator
+from airflow_mlplat.services.process import port_open
+
+
+def _kube_operator(**overrides) -> DeployModelOperator:
+    args = dict(task_id="deploy", service_name="purchase-intent", models=["models:/pi@champion=0.9",
+                                                                           "models:/pi@challenger=0.1"],
+                backend="kubernetes", image="registry.local/mlplat:1.0", tracking_uri="http://mlflow:5000",
+                namespace="ml", min_replicas=2, max_replicas=8)
+    return DeployModelOperator(**{**args, **overrides})
+
+
+@pytest.mark.parametrize("autoscale_on", ["cpu", "rps"])
+def test_kubernetes_manifests_match_the_official_schema(autoscale_on):
+    from airflow_mlplat.kube.schema import validate_manifests
+    from airflow_mlplat.serving.kube_manifests import RPS_METRIC, build_manifests
+
+    spec = _kube_operator(autoscale_on=autoscale_on, target_rps=40).service_spec()
+    deployment, service, hpa = validate_manifests(build_manifests(spec))
+    pod = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert pod["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
+    assert pod["resources"]["requests"] == {"cpu": "500m", "memory": "512Mi"}
+    assert pod["args"][-4:] == ["--model", "models:/pi@champion=0.9", "--model", "models:/pi@challenger=0.1"]
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 8)
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "purchase-intent"}
+    metric = hpa["spec"]["metrics"][0]
+    if autoscale_on == "cpu":
+        assert metric["resource"] == {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}
+    else:
+        assert metric["pods"]["metric"]["name"] == RPS_METRIC and metric["pods"]["target"]["averageValue"] == "40"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"service_name": "Purchase_Intent"}, "name must be a DNS label"),
+        ({"min_replicas": 5, "max_replicas": 2}, "min_replicas <= max_replicas"),
+        ({"autoscale_on": "memory"}, "autoscale_on must be 'cpu' or 'rps'"),
+        ({"target_cpu_percent": 0}, "target_cpu_percent"),
+        ({"image": ""}, "image is required"),
+    ],
+)
+def test_invalid_kubernetes_settings_name_the_field(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _kube_operator(**overrides).service_spec()
+
+
+def test_unknown_backend_or_action_is_rejected_at_construction():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        DeployModelOperator(task_id="d", service_name="s", models=["models:/m@a"], backend="docker")
+    with pytest.raises(ValueError, match="action must be one of"):
+        DeployModelOperator(task_id="d", service_name="s", models=["models:/m@a"], action="restart")
+
+
+def _kubeconfig(server: str) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "u", "user": {"token": "test"}}],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "ctx",
+    }
+
+
+def _bounded(fn, limit: float = 120.0):
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = fn()
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"call did not return within {limit} s"
+    return outcome
+
+
+@pytest.fixture
+def silent_port():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("kind", ["refused", "silent"])
+def test_unreachable_api_server_fails_clearly(kind, request):
+    port = request.getfixturevalue("silent_port") if kind == "silent" else _closed_port()
+    server = f"https://127.0.0.1:{port}"
+    hook = KubernetesModelServiceHook(None, request_timeout=1, config_dict=_kubeconfig(server))
+    spec = _kube_operator().service_spec()
+    outcome = _bounded(lambda: hook.deploy(spec))
+    error = outcome.get("error")
+    assert isinstance(error, ModelServiceError), outcome
+    assert f"Kubernetes API at {server} unreachable while applying Deployment/purchase-intent in namespace ml" in str(
+        error)
+    outcome = _bounded(lambda: hook.stop("purchase-intent", "ml"))
+    assert isinstance(outcome.get("error"), ModelServiceError)
+    assert "deleting HorizontalPodAutoscaler/purchase-intent" in str(outcome["error"])
+
+
+def test_operator_module_imports_nothing_heavy():
+    code = ("import sys, airflow_mlplat.operators.deploy_model\n"
+            "heavy = {m.split('.')[0] for m in sys.modules} & {'kubernetes', 'fastapi', 'mlflow', 'pyspark', "
+            "'kubernetes_validate', 'uvicorn'}\n"
+            "sys.exit(str(sorted(heavy)) if heavy else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_local_backend_deploys_replaces_and_stops(registered, tmp_path):
+    common = dict(service_name="pi-local", backend="local", tracking_uri=registered["uri"],
+                  state_root=str(tmp_path / "services"), poll_interval=0.5)
+    deploy = DeployModelOperator(task_id="deploy", models=[f"models:/{registered['name']}@champion"], **common)
+    first = deploy.execute({})
+    assert first["versions"] == {"champion": "1"}
+    answer = httpx.post(f"{first['url']}/predict", json=registered["rows"][0]).json()
+    assert answer["version"] == "1"
+
+    redeploy = DeployModelOperator(task_id="redeploy", models=[f"models:/{registered['name']}/2"], **common)
+    second = redeploy.execute({})
+    assert second["pid"] != first["pid"] and second["versions"] == {"v2": "2"}
+    assert not port_open(first["port"]) or first["port"] == second["port"]
+
+    stop = DeployModelOperator(task_id="stop", action="stop", **common)
+    assert stop.execute({})["stopped"] is True
+    assert not port_open(second["port"])
+    assert stop.execute({})["stopped"] is False
+
+
+def test_local_backend_reports_a_service_that_cannot_start(tmp_path):
+    operator = DeployModelOperator(task_id="deploy", service_name="broken", models=["models:/nope@champion"],
+                                   tracking_uri=f"http://127.0.0.1:{_closed_port()}",
+                                   state_root=str(tmp_path / "services"))
+    with pytest.raises(ModelServiceError, match=r"model service 'broken'.*(exited|never)"):
+        operator.execute({})

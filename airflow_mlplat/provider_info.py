@@ -20,13 +20,18 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.operators.spark_pipeline",
                     "airflow_mlplat.operators.spark_component",
                     "airflow_mlplat.operators.distributed_training",
+                    "airflow_mlplat.operators.deploy_model",
                 ],
             }
         ],
         "hooks": [
             {
                 "integration-name": "ML platform",
-                "python-modules": ["airflow_mlplat.hooks.spark_pipeline", "airflow_mlplat.hooks.hive_metastore"],
+                "python-modules": [
+                    "airflow_mlplat.hooks.spark_pipeline",
+                    "airflow_mlplat.hooks.hive_metastore",
+                    "airflow_mlplat.hooks.model_service",
+                ],
             },
         ],
         "sensors": [

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 #: Where runs go when no ``out_dir`` is given: ``$MLPLAT_RUN_ROOT``, else this under $AIRFLOW_HOME.
 RUN_ROOT_ENV = "MLPLAT_RUN_ROOT"
 REPORT_PATH_XCOM_KEY = "report_path"
+#: XCom with where a tracked run was logged: ``{"uri", "experiment_id", "run_id", "registered_model"?}``.
+TRACKING_XCOM_KEY = "tracking"
 PIPELINE_FILE_NAME = "pipeline.json"
 
 _UNSAFE_PATH_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -167,6 +169,8 @@ class BaseSparkPipelineOperator(BaseOperator):
         report = hook.submit_pipeline(
             str(pipeline_path), out_dir, values, tracking_uri=tracking_uri, tracking_tags=tags if tracking_uri else None
         )
+        if report.get("tracking"):
+            context["ti"].xcom_push(key=TRACKING_XCOM_KEY, value=report["tracking"])
         return report["metrics"]
 
     def on_kill(self) -> None:
@@ -193,7 +197,8 @@ class SparkPipelineOperator(BaseSparkPipelineOperator):
         (templated; string values inside a dict are rendered too).
 
     See ``BaseSparkPipelineOperator`` for the other arguments. Returns (as XCom) the run's
-    metrics ``{node_id: {metric: value}}``; the ``report_path`` XCom is the run's report.json.
+    metrics ``{node_id: {metric: value}}``; the ``report_path`` XCom is the run's report.json,
+    and a tracked run's ``tracking`` XCom says where it was logged (and the registered version).
 
     :raises PipelineValidationError: the pipeline or a param value is invalid (nothing was submitted).
     :raises PipelineRunError: the run failed, naming the failing node and its error.

@@ -84,3 +84,34 @@ def test_tracked_run_through_spark_submit(behaviour, mlflow_server, tmp_path, mo
     client = MlflowClient(mlflow_server)
     version = client.get_model_version_by_alias("purchase_intent_submitted", "candidate")
     assert version.version == str(registered["version"]) and version.tags["airflow.dag_id"] == "submitted"
+
+
+def test_operator_tracks_through_its_connection(behaviour, mlflow_server, tmp_path, monkeypatch):
+    """The mlflow_default connection reaches the engine; the tracking XCom names the logged run."""
+    from mlflow import MlflowClient
+
+    from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator
+
+    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", mlflow_server)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    pushed = {}
+
+    class TaskInstance:
+        def xcom_push(self, key, value):
+            pushed[key] = value
+
+    pipeline = {
+        "name": "operator_tracked",
+        "nodes": [
+            {"id": "data", "component": "read_table", "params": {"path": behaviour, "format": "parquet"}},
+            {"id": "stats", "component": "summary_statistics", "inputs": {"data": "data.data"}},
+        ],
+    }
+    op = SparkPipelineOperator(
+        task_id="train", pipeline=pipeline, out_dir=str(tmp_path / "run"), conf={"spark.master": "local[1]"}
+    )
+    op.execute({"params": {}, "run_id": "manual__op", "ti": TaskInstance()})
+    run = MlflowClient(mlflow_server).get_run(pushed["tracking"]["run_id"])
+    assert run.data.tags["airflow.task_id"] == "train" and run.data.tags["airflow.run_id"] == "manual__op"
+    assert run.data.tags["mlplat.pipeline"] == "operator_tracked"
+    assert json.loads(run.data.tags["mlplat.input.data"])["path"] == behaviour

@@ -13,7 +13,7 @@ API (JSON):
     GET    /api/pipelines/{dag_id}         {"pipeline", "layout", "file"}
     PUT    /api/pipelines/{dag_id}         {"pipeline", "layout"}: validate, save, ask for a parse
     DELETE /api/pipelines/{dag_id}
-    GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports, plots
+    GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots
     GET    /api/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}
 Problems are ``{"where", "message", "text", "node", "field"}``; ``text`` is the CLI's line.
 """
@@ -123,12 +123,15 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
         "/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}",
         dependencies=[Depends(requires_access_dag("GET"))],
     )
-    def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -> FileResponse:
+    def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -> Response:
         try:
-            path = results.artifact_path(dag_id, run_id, task_id, node_id, index)
+            name, content = results.artifact(dag_id, run_id, task_id, node_id, index)
         except results.RunNotFound as missing:
             raise HTTPException(404, str(missing)) from None
-        return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if isinstance(content, Path):
+            return FileResponse(content, media_type=media_type)
+        return Response(content, media_type=media_type)
 
     return router
 

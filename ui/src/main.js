@@ -555,6 +555,13 @@ function renderResults(run) {
     el("h3", {}, "Run results"),
     el("div", {}, el("span", { id: "run-id" }, run.run_id), ": ", el("span", { id: "run-state", class: `state-${run.state}` }, run.state)),
     failed.length ? el("ul", { class: "problems" }, failed) : null,
+    Object.entries(run.reports ?? {}).map(([task, report]) => {
+      const t = report.tracking;
+      const source = el("span", { class: "help" }, `${task}: report from ${run.sources?.[task] ?? "run output"}`);
+      if (!t?.run_id) return el("div", {}, source);
+      const href = `${t.uri.replace(/\/$/, "")}/#/experiments/${t.experiment_id}/runs/${t.run_id}`;
+      return el("div", {}, source, " · ", el("a", { href, target: "_blank", rel: "noopener" }, "MLflow run"));
+    }),
     rows.length
       ? el("table", { id: "metrics" }, el("tr", {}, el("th", {}, "node"), el("th", {}, "metric"), el("th", {}, "value")), rows)
       : el("p", { class: "muted" }, run.state === "success" ? "no metrics" : "waiting for metrics…"),

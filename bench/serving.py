@@ -44,8 +44,10 @@ def make_rows(count: int, seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(count, len(FEATURES)))
     label = (x[:, 0] + 0.8 * x[:, 1] - 0.5 * x[:, 4] + rng.normal(scale=0.7, size=count) > 0).astype(float)
-    return [{**{f: float(v) for f, v in zip(FEATURES, row, strict=True)}, "label": float(y)} for row, y in zip(x, label,
-                                                                                                        strict=True)]
+    return [
+        {**{f: float(v) for f, v in zip(FEATURES, row, strict=True)}, "label": float(y)}
+        for row, y in zip(x, label, strict=True)
+    ]
 
 
 def register_model(tracking_uri: str, train_rows: int) -> None:
@@ -60,17 +62,23 @@ def register_model(tracking_uri: str, train_rows: int) -> None:
 
     from airflow_mlplat.engine.session import get_session
 
-    spark = get_session("bench-serving", {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4",
-                                          "spark.ui.enabled": "false"})
+    spark = get_session(
+        "bench-serving", {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false"}
+    )
     rows = make_rows(train_rows, 0)
-    df = spark.createDataFrame([tuple(r[c] for c in [*FEATURES, "label"]) for r in rows],
-                               ", ".join(f"{c} double" for c in [*FEATURES, "label"]))
-    stages = [Imputer(inputCols=FEATURES, outputCols=[f"{f}_i" for f in FEATURES]),
-              VectorAssembler(inputCols=[f"{f}_i" for f in FEATURES], outputCol="features"),
-              GBTClassifier(maxIter=50, maxDepth=5, seed=1)]
+    df = spark.createDataFrame(
+        [tuple(r[c] for c in [*FEATURES, "label"]) for r in rows],
+        ", ".join(f"{c} double" for c in [*FEATURES, "label"]),
+    )
+    stages = [
+        Imputer(inputCols=FEATURES, outputCols=[f"{f}_i" for f in FEATURES]),
+        VectorAssembler(inputCols=[f"{f}_i" for f in FEATURES], outputCol="features"),
+        GBTClassifier(maxIter=50, maxDepth=5, seed=1),
+    ]
     model = Pipeline(stages=stages).fit(df)
-    signature = ModelSignature(inputs=Schema([ColSpec("double", f) for f in FEATURES]),
-                               outputs=Schema([ColSpec("double", "prediction")]))
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("double", f) for f in FEATURES]), outputs=Schema([ColSpec("double", "prediction")])
+    )
     mlflow.set_tracking_uri(tracking_uri)
     with mlflow.start_run():
         info = mlflow.spark.log_model(model, artifact_path="model", signature=signature, registered_model_name=NAME)
@@ -137,8 +145,13 @@ def load(url: str, path: str, payload, rows: list[dict], seconds: float, concurr
     elapsed = time.perf_counter() - started
     if not latencies:
         sys.exit(f"no successful request to {url}: {failures[:3]}")
-    return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "rps": len(latencies) / elapsed,
-            "requests": len(latencies), "failures": len(failures)}
+    return {
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
+        "failures": len(failures),
+    }
 
 
 def wait_ready(url: str, path: str, body, timeout: float) -> None:
@@ -160,8 +173,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20_000, help="in-process single-row calls")
     args = parser.parse_args()
     bin_dir = os.path.dirname(sys.executable)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYSPARK_PYTHON": sys.executable,
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+        "PYSPARK_PYTHON": sys.executable,
+        "PYTHONPATH": str(ROOT),
+    }
     os.environ.update({k: env[k] for k in ("PATH", "PYSPARK_PYTHON")})
     with tempfile.TemporaryDirectory(prefix="bench-serving-") as scratch:
         root = Path(scratch)
@@ -176,10 +193,26 @@ def main() -> None:
             inproc = in_process(uri, root / "cache", rows, args.calls)
 
             port = free_port()
-            start_service(ours_state, [sys.executable, "-m", "airflow_mlplat.serving", "--model",
-                                       f"models:/{NAME}@champion", "--port", str(port), "--poll-interval", "0",
-                                       "--cache-dir", str(root / "cache2")], port, env=env, timeout=120,
-                          name="prediction service")
+            start_service(
+                ours_state,
+                [
+                    sys.executable,
+                    "-m",
+                    "airflow_mlplat.serving",
+                    "--model",
+                    f"models:/{NAME}@champion",
+                    "--port",
+                    str(port),
+                    "--poll-interval",
+                    "0",
+                    "--cache-dir",
+                    str(root / "cache2"),
+                ],
+                port,
+                env=env,
+                timeout=120,
+                name="prediction service",
+            )
             ours_url = f"http://{LOOPBACK}:{port}"
             wait_ready(ours_url, "/predict", rows[0], 120)
             load(ours_url, "/predict", lambda r: r, rows, 2.0, args.concurrency)  # warm-up
@@ -187,10 +220,28 @@ def main() -> None:
             stop_service(ours_state)
 
             port = free_port()
-            start_service(theirs_state, [os.path.join(bin_dir, "mlflow"), "models", "serve", "-m",
-                                         f"models:/{NAME}@champion", "--env-manager", "local", "--host", LOOPBACK,
-                                         "-p", str(port), "-w", "1"], port, env=env, timeout=300,
-                          name="mlflow models serve")
+            start_service(
+                theirs_state,
+                [
+                    os.path.join(bin_dir, "mlflow"),
+                    "models",
+                    "serve",
+                    "-m",
+                    f"models:/{NAME}@champion",
+                    "--env-manager",
+                    "local",
+                    "--host",
+                    LOOPBACK,
+                    "-p",
+                    str(port),
+                    "-w",
+                    "1",
+                ],
+                port,
+                env=env,
+                timeout=300,
+                name="mlflow models serve",
+            )
             theirs_url = f"http://{LOOPBACK}:{port}"
             wait_ready(theirs_url, "/invocations", {"dataframe_records": [rows[0]]}, 300)
 
@@ -205,18 +256,27 @@ def main() -> None:
             stop_mlflow(root / "services")
 
     ms = 1000.0
-    print(f"\nin-process single-row (file scorer, signature check included), {args.calls} calls: "
-          f"p50 {inproc['p50'] * ms:.3f} ms, p99 {inproc['p99'] * ms:.3f} ms; "
-          f"batch of 1000: {inproc['batch_per_row'] * 1e6:.1f} us/row")
+    print(
+        f"\nin-process single-row (file scorer, signature check included), {args.calls} calls: "
+        f"p50 {inproc['p50'] * ms:.3f} ms, p99 {inproc['p99'] * ms:.3f} ms; "
+        f"batch of 1000: {inproc['batch_per_row'] * 1e6:.1f} us/row"
+    )
     print(f"HTTP, {args.concurrency} client threads, single-row requests, {args.seconds:.0f} s each:")
     print(f"  {'server':28s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>9s} {'requests':>9s} {'failed':>7s}")
     for label, result in (("airflow-mlplat serving", ours), ("mlflow models serve (spark)", theirs)):
-        print(f"  {label:28s} {result['p50'] * ms:8.2f} {result['p99'] * ms:8.2f} {result['rps']:9.1f} "
-              f"{result['requests']:9d} {result['failures']:7d}")
-    print(f"ratios mlflow serve / ours: p50 {theirs['p50'] / ours['p50']:.1f}x, p99 {theirs['p99'] / ours['p99']:.1f}x;"
-          f" throughput ours / mlflow serve {ours['rps'] / theirs['rps']:.1f}x")
-    checks = {"in-process p99 < 2 ms": inproc["p99"] < 0.002, "HTTP p99 < 10 ms": ours["p99"] < 0.010,
-              "throughput >= 3x mlflow models serve": ours["rps"] >= 3 * theirs["rps"]}
+        print(
+            f"  {label:28s} {result['p50'] * ms:8.2f} {result['p99'] * ms:8.2f} {result['rps']:9.1f} "
+            f"{result['requests']:9d} {result['failures']:7d}"
+        )
+    print(
+        f"ratios mlflow serve / ours: p50 {theirs['p50'] / ours['p50']:.1f}x, p99 {theirs['p99'] / ours['p99']:.1f}x;"
+        f" throughput ours / mlflow serve {ours['rps'] / theirs['rps']:.1f}x"
+    )
+    checks = {
+        "in-process p99 < 2 ms": inproc["p99"] < 0.002,
+        "HTTP p99 < 10 ms": ours["p99"] < 0.010,
+        "throughput >= 3x mlflow models serve": ours["rps"] >= 3 * theirs["rps"],
+    }
     print("targets: " + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in checks.items()))
 
 

@@ -40,16 +40,34 @@ class LocalModelServiceHook:
 
         return ServiceState(self.state_root / name)
 
-    def deploy(self, name: str, models: Sequence[str], *, tracking_uri: str | None, port: int | None = None,
-               poll_interval: float = 10.0, pmml: bool = False, timeout: float = 120.0) -> dict[str, Any]:
+    def deploy(
+        self,
+        name: str,
+        models: Sequence[str],
+        *,
+        tracking_uri: str | None,
+        port: int | None = None,
+        poll_interval: float = 10.0,
+        pmml: bool = False,
+        timeout: float = 120.0,
+    ) -> dict[str, Any]:
         """(Re)start service ``name``; returns ``{"url", "pid", "port", "state_dir", "versions"}`` once healthy."""
         from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
 
         state = self.state(name)
         self.stop(name)
         port = port or free_port()
-        command = [sys.executable, "-m", "airflow_mlplat.serving", "--port", str(port),
-                   "--poll-interval", str(poll_interval), "--cache-dir", str(self.state_root / ".model-cache")]
+        command = [
+            sys.executable,
+            "-m",
+            "airflow_mlplat.serving",
+            "--port",
+            str(port),
+            "--poll-interval",
+            str(poll_interval),
+            "--cache-dir",
+            str(self.state_root / ".model-cache"),
+        ]
         if tracking_uri:
             command += ["--tracking-uri", tracking_uri]
         if pmml:
@@ -75,8 +93,15 @@ class LocalModelServiceHook:
             self.stop(name)
             tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
             raise ModelServiceError(f"model service {name!r} at {url} never became healthy; log {state.log}:\n{tail}")
-        return {"backend": "local", "name": name, "url": url, "pid": pid, "port": port,
-                "state_dir": str(state.directory), "versions": health.get("versions", {})}
+        return {
+            "backend": "local",
+            "name": name,
+            "url": url,
+            "pid": pid,
+            "port": port,
+            "state_dir": str(state.directory),
+            "versions": health.get("versions", {}),
+        }
 
     def stop(self, name: str) -> bool:
         from airflow_mlplat.services.process import stop_service
@@ -87,8 +112,13 @@ class LocalModelServiceHook:
 class KubernetesModelServiceHook:
     """Prediction services on Kubernetes through the cncf-kubernetes provider's ``KubernetesHook``."""
 
-    def __init__(self, conn_id: str | None = "kubernetes_default", *, request_timeout: float = 30.0,
-                 config_dict: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        conn_id: str | None = "kubernetes_default",
+        *,
+        request_timeout: float = 30.0,
+        config_dict: Mapping[str, Any] | None = None,
+    ) -> None:
         self.conn_id = conn_id
         self.request_timeout = float(request_timeout)
         self.config_dict = dict(config_dict) if config_dict else None
@@ -101,12 +131,14 @@ class KubernetesModelServiceHook:
         try:
             api_client = KubernetesHook(conn_id=self.conn_id, config_dict=self.config_dict).api_client
         except Exception as error:
-            raise ModelServiceError(f"cannot configure a Kubernetes client from connection {self.conn_id!r}: "
-                                    f"{error}") from error
-        return {"Deployment": (client.AppsV1Api(api_client), "namespaced_deployment"),
-                "Service": (client.CoreV1Api(api_client), "namespaced_service"),
-                "HorizontalPodAutoscaler": (client.AutoscalingV2Api(api_client),
-                                            "namespaced_horizontal_pod_autoscaler")}
+            raise ModelServiceError(
+                f"cannot configure a Kubernetes client from connection {self.conn_id!r}: {error}"
+            ) from error
+        return {
+            "Deployment": (client.AppsV1Api(api_client), "namespaced_deployment"),
+            "Service": (client.CoreV1Api(api_client), "namespaced_service"),
+            "HorizontalPodAutoscaler": (client.AutoscalingV2Api(api_client), "namespaced_horizontal_pod_autoscaler"),
+        }
 
     def _call(self, what: str, api: Any, verb: str, suffix: str, *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -114,7 +146,8 @@ class KubernetesModelServiceHook:
         host = api.api_client.configuration.host
         try:
             return getattr(api, f"{verb}_{suffix}")(
-                *args, _request_timeout=(self.request_timeout, self.request_timeout), **kwargs)
+                *args, _request_timeout=(self.request_timeout, self.request_timeout), **kwargs
+            )
         except ApiException:
             raise
         except Exception as error:
@@ -146,9 +179,13 @@ class KubernetesModelServiceHook:
                     self._call(what, api, "create", suffix, spec.namespace, obj)
             except ApiException as error:
                 raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}: {error.body}") from error
-        return {"backend": "kubernetes", "name": spec.name, "namespace": spec.namespace,
-                "url": f"http://{spec.name}.{spec.namespace}.svc.cluster.local",
-                "objects": [f"{o.kind}/{spec.name}" for o in objects]}
+        return {
+            "backend": "kubernetes",
+            "name": spec.name,
+            "namespace": spec.namespace,
+            "url": f"http://{spec.name}.{spec.namespace}.svc.cluster.local",
+            "objects": [f"{o.kind}/{spec.name}" for o in objects],
+        }
 
     def stop(self, name: str, namespace: str) -> bool:
         """Delete the service's HPA, Service and Deployment; True when any existed."""

@@ -102,11 +102,20 @@ class DeployModelOperator(BaseOperator):
         from airflow_mlplat.serving.kube_manifests import ServiceSpec
 
         extra = {"resources": self.resources} if self.resources is not None else {}
-        spec = ServiceSpec(name=self.service_name, models=self.models, image=self.image,
-                           tracking_uri=self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", ""),
-                           namespace=self.namespace, min_replicas=self.min_replicas, max_replicas=self.max_replicas,
-                           autoscale_on=self.autoscale_on, target_cpu_percent=self.target_cpu_percent,
-                           target_rps=self.target_rps, poll_interval=self.poll_interval, **extra)
+        spec = ServiceSpec(
+            name=self.service_name,
+            models=self.models,
+            image=self.image,
+            tracking_uri=self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", ""),
+            namespace=self.namespace,
+            min_replicas=self.min_replicas,
+            max_replicas=self.max_replicas,
+            autoscale_on=self.autoscale_on,
+            target_cpu_percent=self.target_cpu_percent,
+            target_rps=self.target_rps,
+            poll_interval=self.poll_interval,
+            **extra,
+        )
         spec.validate()
         return spec
 
@@ -121,13 +130,21 @@ class DeployModelOperator(BaseOperator):
             local = LocalModelServiceHook(self.state_root)
             if self.action == "stop":
                 return {"backend": "local", "name": self.service_name, "stopped": local.stop(self.service_name)}
-            return local.deploy(self.service_name, self.models,
-                                tracking_uri=self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
-                                port=self.port, poll_interval=self.poll_interval, pmml=self.pmml)
+            return local.deploy(
+                self.service_name,
+                self.models,
+                tracking_uri=self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+                port=self.port,
+                poll_interval=self.poll_interval,
+                pmml=self.pmml,
+            )
         from airflow_mlplat.hooks.model_service import KubernetesModelServiceHook
 
         kube = KubernetesModelServiceHook(self.kubernetes_conn_id, request_timeout=self.request_timeout)
         if self.action == "stop":
-            return {"backend": "kubernetes", "name": self.service_name,
-                    "stopped": kube.stop(self.service_name, self.namespace)}
+            return {
+                "backend": "kubernetes",
+                "name": self.service_name,
+                "stopped": kube.stop(self.service_name, self.namespace),
+            }
         return kube.deploy(self.service_spec())

@@ -43,10 +43,18 @@ def build_router(models: list[str], *, tracking_uri: str | None, cache_dir: Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.serving", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", required=True, help="models:/NAME@ALIAS, models:/NAME/VERSION "
-                        "or a model directory, optionally =SHARE; repeat for side-by-side versions")
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_mlplat.serving",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="models:/NAME@ALIAS, models:/NAME/VERSION "
+        "or a model directory, optionally =SHARE; repeat for side-by-side versions",
+    )
     parser.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"))
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default=LOOPBACK)

@@ -10,7 +10,6 @@
 ``POST /admin/reload``  re-resolve every alias now (the follower also polls).
 """
 
-
 import json
 import time
 from contextlib import asynccontextmanager
@@ -26,8 +25,15 @@ def _validation_error(error: Any, single: bool) -> dict[str, Any]:
         loc = list(item["loc"])
         row = loc.pop(0) if loc and isinstance(loc[0], int) else None
         field = next((str(part) for part in loc if isinstance(part, str)), "")
-        detail.append({"loc": ([] if single else ["rows", row]) + loc, "field": field,
-                       "row": None if single else row, "msg": item["msg"], "type": item["type"]})
+        detail.append(
+            {
+                "loc": ([] if single else ["rows", row]) + loc,
+                "field": field,
+                "row": None if single else row,
+                "msg": item["msg"],
+                "type": item["type"],
+            }
+        )
     first = detail[0]
     where = "" if first["row"] is None else f" (row {first['row']})"
     return {"message": f"field {first['field']!r}{where}: {first['msg']}", "detail": detail}
@@ -41,7 +47,7 @@ def _rows(body: Any) -> tuple[list[Any], bool]:
             if key in body and isinstance(body[key], list):
                 return body[key], False
         return [body], True
-    raise ValueError("the body must be a JSON object (one row), a list of rows, or {\"rows\": [...]}")
+    raise ValueError('the body must be a JSON object (one row), a list of rows, or {"rows": [...]}')
 
 
 def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
@@ -53,11 +59,17 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
     from pydantic import ValidationError
 
     metrics = CollectorRegistry()
-    requests = Counter("mlplat_predict_requests", "Prediction requests", ["slot", "version", "status"],
-                       registry=metrics)
+    requests = Counter(
+        "mlplat_predict_requests", "Prediction requests", ["slot", "version", "status"], registry=metrics
+    )
     rows_scored = Counter("mlplat_predict_rows", "Rows scored", ["slot", "version"], registry=metrics)
-    latency = Histogram("mlplat_predict_latency_seconds", "Scoring time per request", ["slot"], registry=metrics,
-                        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0))
+    latency = Histogram(
+        "mlplat_predict_latency_seconds",
+        "Scoring time per request",
+        ["slot"],
+        registry=metrics,
+        buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+    )
     versions = Gauge("mlplat_model_version", "The model version each slot serves", ["slot"], registry=metrics)
 
     def publish_versions() -> dict[str, str | None]:
@@ -87,8 +99,10 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
     async def predict(request: Request):
         started = time.perf_counter()
         try:
-            model = router.choose(request.headers.get("x-model-alias") or request.headers.get("x-model-slot"),
-                                  request.headers.get("x-model-version"))
+            model = router.choose(
+                request.headers.get("x-model-alias") or request.headers.get("x-model-slot"),
+                request.headers.get("x-model-version"),
+            )
         except LookupError as error:
             return JSONResponse({"message": str(error)}, status_code=404)
         raw = await request.body()
@@ -108,8 +122,10 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
                 payload.update(model=model.name, version=model.version, slot=model.slot)
                 rows_scored.labels(model.slot, model.version).inc(len(valid))
         except InvalidInputError as error:
-            status, payload = 422, {"message": str(error), "detail": [{"field": error.field, "row": error.row,
-                                                                        "msg": str(error)}]}
+            status, payload = (
+                422,
+                {"message": str(error), "detail": [{"field": error.field, "row": error.row, "msg": str(error)}]},
+            )
         except ValueError as error:  # malformed JSON or body shape
             status, payload = 422, {"message": f"request body: {error}", "detail": [{"field": "", "msg": str(error)}]}
         requests.labels(model.slot, model.version, str(status)).inc()
@@ -125,12 +141,16 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
 
     @app.get("/metadata")
     async def metadata():
-        slots = {label: (s.current.describe() if s.current else None) | {"reference": s.ref.text,
-                                                                          "last_error": s.last_error}
-                 for label, s in router.slots.items()}
+        slots = {
+            label: (s.current.describe() if s.current else None) | {"reference": s.ref.text, "last_error": s.last_error}
+            for label, s in router.slots.items()
+        }
         default = router.slots[next(iter(router.shares))].current
-        head = {k: v for k, v in (default.describe() if default else {}).items()
-                if k in ("name", "version", "alias", "metrics")}
+        head = {
+            k: v
+            for k, v in (default.describe() if default else {}).items()
+            if k in ("name", "version", "alias", "metrics")
+        }
         return {**head, "slots": slots, "traffic": router.shares}
 
     @app.get("/metrics")

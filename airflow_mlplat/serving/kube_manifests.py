@@ -49,8 +49,9 @@ class ServiceSpec:
         if not self.image:
             raise ValueError(f"{where}: image is required for the kubernetes backend")
         if not 1 <= self.min_replicas <= self.max_replicas:
-            raise ValueError(f"{where}: need 1 <= min_replicas <= max_replicas, got {self.min_replicas}, "
-                             f"{self.max_replicas}")
+            raise ValueError(
+                f"{where}: need 1 <= min_replicas <= max_replicas, got {self.min_replicas}, {self.max_replicas}"
+            )
         if self.autoscale_on not in ("cpu", "rps"):
             raise ValueError(f"{where}: autoscale_on must be 'cpu' or 'rps', got {self.autoscale_on!r}")
         if self.autoscale_on == "cpu" and not 1 <= self.target_cpu_percent <= 100:
@@ -64,16 +65,31 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
     from kubernetes import client as k
 
     spec.validate()
-    labels = {"app.kubernetes.io/name": spec.name, "app.kubernetes.io/component": "model-service",
-              "app.kubernetes.io/managed-by": "airflow-mlplat"}
-    args = ["-m", "airflow_mlplat.serving", "--host", "0.0.0.0", "--port", str(CONTAINER_PORT),
-            "--poll-interval", str(spec.poll_interval)]
+    labels = {
+        "app.kubernetes.io/name": spec.name,
+        "app.kubernetes.io/component": "model-service",
+        "app.kubernetes.io/managed-by": "airflow-mlplat",
+    }
+    args = [
+        "-m",
+        "airflow_mlplat.serving",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(CONTAINER_PORT),
+        "--poll-interval",
+        str(spec.poll_interval),
+    ]
     for model in spec.models:
         args += ["--model", model]
     env = [k.V1EnvVar(name="MLFLOW_TRACKING_URI", value=spec.tracking_uri)]
     env += [k.V1EnvVar(name=key, value=str(value)) for key, value in spec.env.items()]
-    probe = k.V1Probe(http_get=k.V1HTTPGetAction(path="/healthz", port=CONTAINER_PORT), period_seconds=5,
-                      timeout_seconds=2, failure_threshold=3)
+    probe = k.V1Probe(
+        http_get=k.V1HTTPGetAction(path="/healthz", port=CONTAINER_PORT),
+        period_seconds=5,
+        timeout_seconds=2,
+        failure_threshold=3,
+    )
     container = k.V1Container(
         name="model-service",
         image=spec.image,
@@ -82,10 +98,16 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
         env=env,
         ports=[k.V1ContainerPort(name="http", container_port=CONTAINER_PORT)],
         readiness_probe=probe,
-        liveness_probe=k.V1Probe(http_get=k.V1HTTPGetAction(path="/healthz", port=CONTAINER_PORT),
-                                 initial_delay_seconds=30, period_seconds=10, failure_threshold=6),
-        resources=k.V1ResourceRequirements(requests=dict(spec.resources.get("requests", {})) or None,
-                                           limits=dict(spec.resources.get("limits", {})) or None),
+        liveness_probe=k.V1Probe(
+            http_get=k.V1HTTPGetAction(path="/healthz", port=CONTAINER_PORT),
+            initial_delay_seconds=30,
+            period_seconds=10,
+            failure_threshold=6,
+        ),
+        resources=k.V1ResourceRequirements(
+            requests=dict(spec.resources.get("requests", {})) or None,
+            limits=dict(spec.resources.get("limits", {})) or None,
+        ),
     )
     deployment = k.V1Deployment(
         api_version="apps/v1",
@@ -99,9 +121,14 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
                 rolling_update=k.V1RollingUpdateDeployment(max_surge="25%", max_unavailable=0),
             ),
             template=k.V1PodTemplateSpec(
-                metadata=k.V1ObjectMeta(labels=labels, annotations={
-                    "prometheus.io/scrape": "true", "prometheus.io/port": str(CONTAINER_PORT),
-                    "prometheus.io/path": "/metrics"}),
+                metadata=k.V1ObjectMeta(
+                    labels=labels,
+                    annotations={
+                        "prometheus.io/scrape": "true",
+                        "prometheus.io/port": str(CONTAINER_PORT),
+                        "prometheus.io/path": "/metrics",
+                    },
+                ),
                 spec=k.V1PodSpec(containers=[container]),
             ),
         ),
@@ -117,12 +144,20 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
         ),
     )
     if spec.autoscale_on == "cpu":
-        metric = k.V2MetricSpec(type="Resource", resource=k.V2ResourceMetricSource(
-            name="cpu", target=k.V2MetricTarget(type="Utilization", average_utilization=spec.target_cpu_percent)))
+        metric = k.V2MetricSpec(
+            type="Resource",
+            resource=k.V2ResourceMetricSource(
+                name="cpu", target=k.V2MetricTarget(type="Utilization", average_utilization=spec.target_cpu_percent)
+            ),
+        )
     else:
-        metric = k.V2MetricSpec(type="Pods", pods=k.V2PodsMetricSource(
-            metric=k.V2MetricIdentifier(name=RPS_METRIC),
-            target=k.V2MetricTarget(type="AverageValue", average_value=_quantity(spec.target_rps))))
+        metric = k.V2MetricSpec(
+            type="Pods",
+            pods=k.V2PodsMetricSource(
+                metric=k.V2MetricIdentifier(name=RPS_METRIC),
+                target=k.V2MetricTarget(type="AverageValue", average_value=_quantity(spec.target_rps)),
+            ),
+        )
     hpa = k.V2HorizontalPodAutoscaler(
         api_version="autoscaling/v2",
         kind="HorizontalPodAutoscaler",

@@ -63,8 +63,17 @@ def spark_model_dir(model_dir: Path, mlmodel: Mapping[str, Any]) -> Path:
     return path
 
 
-def load_model_dir(model_dir: str | Path, *, name: str, version: str, slot: str, alias: str | None = None,
-                   run_id: str = "", metrics: Mapping[str, float] | None = None, pmml: bool = False) -> LoadedModel:
+def load_model_dir(
+    model_dir: str | Path,
+    *,
+    name: str,
+    version: str,
+    slot: str,
+    alias: str | None = None,
+    run_id: str = "",
+    metrics: Mapping[str, float] | None = None,
+    pmml: bool = False,
+) -> LoadedModel:
     """Compile the MLflow model directory ``model_dir`` (``MLmodel`` + ``sparkml/`` [+ ``model.pmml``]).
 
     :raises ModelLoadError: no MLmodel/signature/sparkml, or (``pmml``) no model.pmml.
@@ -87,6 +96,15 @@ def load_model_dir(model_dir: str | Path, *, name: str, version: str, slot: str,
     else:
         types = {column: kind for column, (kind, _) in columns.items()}
         scorer, flavor = SparkFileScorer.load(spark_model_dir(model_dir, mlmodel), types), "spark-files"
-    return LoadedModel(name=name, version=version, slot=slot, alias=alias, run_id=run_id,
-                       metrics=dict(metrics or {}), columns=columns, scorer=scorer, flavor=flavor,
-                       path=str(model_dir))
+    return LoadedModel(
+        name=name,
+        version=version,
+        slot=slot,
+        alias=alias,
+        run_id=run_id,
+        metrics=dict(metrics or {}),
+        columns=columns,
+        scorer=scorer,
+        flavor=flavor,
+        path=str(model_dir),
+    )

@@ -19,8 +19,12 @@ from airflow_mlplat.serving.trees import compile_trees
 
 def _outputs(stage: SavedStage) -> tuple[str, str, str, str]:
     p = stage.params
-    return p.get("featuresCol", "features"), p.get("rawPredictionCol", ""), p.get("probabilityCol", ""), p.get(
-        "predictionCol", "prediction")
+    return (
+        p.get("featuresCol", "features"),
+        p.get("rawPredictionCol", ""),
+        p.get("probabilityCol", ""),
+        p.get("predictionCol", "prediction"),
+    )
 
 
 def _argmax_prediction(stage: SavedStage, raw: np.ndarray, probability: np.ndarray) -> np.ndarray:
@@ -33,8 +37,9 @@ def _argmax_prediction(stage: SavedStage, raw: np.ndarray, probability: np.ndarr
     return np.argmax(raw, axis=1).astype(np.float64)
 
 
-def _write(frame: Frame, stage: SavedStage, raw: np.ndarray | None, probability: np.ndarray | None,
-           prediction: np.ndarray) -> None:
+def _write(
+    frame: Frame, stage: SavedStage, raw: np.ndarray | None, probability: np.ndarray | None, prediction: np.ndarray
+) -> None:
     _, raw_col, probability_col, prediction_col = _outputs(stage)
     if raw_col and raw is not None:
         frame.columns[raw_col] = raw
@@ -64,8 +69,9 @@ def logistic_regression(stage: SavedStage) -> Apply:
             threshold = 1.0 / (1.0 + t0 / t1) if t1 != 0 else 1.0
         else:
             threshold = float(params.get("threshold", 0.5))
-        raw_threshold = -math.inf if threshold == 0.0 else math.inf if threshold == 1.0 else math.log(
-            threshold / (1.0 - threshold))
+        raw_threshold = (
+            -math.inf if threshold == 0.0 else math.inf if threshold == 1.0 else math.log(threshold / (1.0 - threshold))
+        )
     where = stage.describe()
 
     def apply(frame: Frame) -> None:

@@ -106,8 +106,9 @@ class RegistryClient:
         else:
             body = self._get("/api/2.0/mlflow/model-versions/get", name=ref.name, version=ref.version)
         mv = body["model_version"]
-        return VersionInfo(mv["name"], str(mv["version"]), mv.get("run_id", ""), mv.get("source", ""),
-                           tuple(mv.get("aliases", ())))
+        return VersionInfo(
+            mv["name"], str(mv["version"]), mv.get("run_id", ""), mv.get("source", ""), tuple(mv.get("aliases", ()))
+        )
 
     def run_metrics(self, run_id: str) -> dict[str, float]:
         if not run_id:
@@ -120,8 +121,9 @@ class RegistryClient:
         target = Path(cache_dir) / _safe(info.name) / info.version
         if (target / "MLmodel").exists():
             return target
-        uri = self._get("/api/2.0/mlflow/model-versions/get-download-uri", name=info.name,
-                        version=info.version)["artifact_uri"]
+        uri = self._get("/api/2.0/mlflow/model-versions/get-download-uri", name=info.name, version=info.version)[
+            "artifact_uri"
+        ]
         if uri.startswith("models:/m-"):
             model_id = uri[len("models:/") :].split("/")[0]
             uri = self._get(f"/api/2.0/mlflow/logged-models/{model_id}")["model"]["info"]["artifact_uri"]

@@ -97,12 +97,14 @@ def string_indexer(stage: SavedStage) -> Apply:
                 nulls = frame.null_mask(name)
                 kind = frame.types.get(name)
                 values = [
-                    None if nulls is not None and nulls[i]
+                    None
+                    if nulls is not None and nulls[i]
                     else (str(int(v)) if kind in INTEGER_TYPES else _java_string(float(v)))
                     for i, v in enumerate(values)
                 ]
-            index = np.fromiter((lookup.get(v, -1.0) if v is not None else -1.0 for v in values),
-                                dtype=np.float64, count=frame.size)
+            index = np.fromiter(
+                (lookup.get(v, -1.0) if v is not None else -1.0 for v in values), dtype=np.float64, count=frame.size
+            )
             invalid = index < 0
             if invalid.any():
                 if mode == "error":

@@ -101,8 +101,9 @@ def compile_trees(rows: Sequence[dict[str, Any]]) -> CompiledTrees:
         for i, left_categories in categories.items():
             table[i, [int(c) for c in left_categories]] = True
             table[i, -1] = True
-    return CompiledTrees(np.asarray(roots, dtype=np.int64), feature, threshold, left, right, prediction, stats,
-                         table, depth)
+    return CompiledTrees(
+        np.asarray(roots, dtype=np.int64), feature, threshold, left, right, prediction, stats, table, depth
+    )
 
 
 def _depth(nodes: list[dict[str, Any]]) -> int:

@@ -41,22 +41,33 @@ class ModelSlot:
             if self.ref.path:
                 if self.current is not None:
                     return False
-                loaded = load_model_dir(self.ref.path, name=self.ref.name, version="0", slot=self.label,
-                                        pmml=self.pmml)
+                loaded = load_model_dir(self.ref.path, name=self.ref.name, version="0", slot=self.label, pmml=self.pmml)
             else:
                 assert self.registry is not None
                 info = self.registry.resolve(self.ref)
                 if self.current is not None and self.current.version == info.version:
                     return False
                 path = self.registry.download(info, self.cache_dir)
-                loaded = load_model_dir(path, name=info.name, version=info.version, slot=self.label,
-                                        alias=self.ref.alias, run_id=info.run_id,
-                                        metrics=self.registry.run_metrics(info.run_id), pmml=self.pmml)
+                loaded = load_model_dir(
+                    path,
+                    name=info.name,
+                    version=info.version,
+                    slot=self.label,
+                    alias=self.ref.alias,
+                    run_id=info.run_id,
+                    metrics=self.registry.run_metrics(info.run_id),
+                    pmml=self.pmml,
+                )
             previous = self.current
             self.current = loaded  # the atomic swap
             self.last_error = None
-            log.info("serving: slot %s now serves %s version %s (was %s)", self.label, loaded.name, loaded.version,
-                     previous.version if previous else None)
+            log.info(
+                "serving: slot %s now serves %s version %s (was %s)",
+                self.label,
+                loaded.name,
+                loaded.version,
+                previous.version if previous else None,
+            )
             return True
 
 

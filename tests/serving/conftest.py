@@ -53,16 +53,19 @@ def registered(spark, mlflow_server):
     mlflow.set_tracking_uri(mlflow_server)
     mlflow.set_experiment("serving-tests")
     train = make_rows(0, 400)
-    df = spark.createDataFrame([(r["x"], r["y"], r["z"], r["s"], r["label"]) for r in train],
-                               "x double, y double, z double, s string, label double")
+    df = spark.createDataFrame(
+        [(r["x"], r["y"], r["z"], r["s"], r["label"]) for r in train],
+        "x double, y double, z double, s string, label double",
+    )
     features = [
         Imputer(inputCols=["y"], outputCols=["y_i"]),
         StringIndexer(inputCol="s", outputCol="s_i", handleInvalid="keep"),
         OneHotEncoder(inputCols=["s_i"], outputCols=["s_oh"]),
         VectorAssembler(inputCols=["x", "y_i", "z", "s_oh"], outputCol="features"),
     ]
-    signature = ModelSignature(inputs=Schema([ColSpec(t, n) for n, t in INPUTS.items()]),
-                               outputs=Schema([ColSpec("double", "prediction")]))
+    signature = ModelSignature(
+        inputs=Schema([ColSpec(t, n) for n, t in INPUTS.items()]), outputs=Schema([ColSpec("double", "prediction")])
+    )
     rows = [{k: v for k, v in r.items() if k != "label"} for r in make_rows(1, 60)]
     expected = {}
     client = MlflowClient()
@@ -71,8 +74,9 @@ def registered(spark, mlflow_server):
         model = Pipeline(stages=[*features, estimator]).fit(df)
         with mlflow.start_run():
             mlflow.log_metric("auc", auc)
-            info = mlflow.spark.log_model(model, artifact_path="model", signature=signature,
-                                          registered_model_name=MODEL_NAME)
+            info = mlflow.spark.log_model(
+                model, artifact_path="model", signature=signature, registered_model_name=MODEL_NAME
+            )
         expected[str(info.registered_model_version)] = spark_predictions(spark, model, rows)
     client.set_registered_model_alias(MODEL_NAME, "champion", "1")
     client.set_registered_model_alias(MODEL_NAME, "challenger", "2")
@@ -96,8 +100,20 @@ def serve(tmp_path):
     def start(*models: str, tracking_uri: str, poll: float = 0.0, extra: tuple[str, ...] = ()) -> Service:
         port = free_port()
         state = ServiceState(tmp_path / f"service-{port}")
-        command = [sys.executable, "-m", "airflow_mlplat.serving", "--tracking-uri", tracking_uri, "--port", str(port),
-                   "--poll-interval", str(poll), "--cache-dir", str(tmp_path / "cache"), *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "airflow_mlplat.serving",
+            "--tracking-uri",
+            tracking_uri,
+            "--port",
+            str(port),
+            "--poll-interval",
+            str(poll),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            *extra,
+        ]
         for model in models:
             command += ["--model", model]
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}

@@ -17,10 +17,17 @@ from airflow_mlplat.services.process import port_open
 
 
 def _kube_operator(**overrides) -> DeployModelOperator:
-    args = dict(task_id="deploy", service_name="purchase-intent", models=["models:/pi@champion=0.9",
-                                                                           "models:/pi@challenger=0.1"],
-                backend="kubernetes", image="registry.local/mlplat:1.0", tracking_uri="http://mlflow:5000",
-                namespace="ml", min_replicas=2, max_replicas=8)
+    args = dict(
+        task_id="deploy",
+        service_name="purchase-intent",
+        models=["models:/pi@champion=0.9", "models:/pi@challenger=0.1"],
+        backend="kubernetes",
+        image="registry.local/mlplat:1.0",
+        tracking_uri="http://mlflow:5000",
+        namespace="ml",
+        min_replicas=2,
+        max_replicas=8,
+    )
     return DeployModelOperator(**{**args, **overrides})
 
 
@@ -72,7 +79,8 @@ def test_unknown_backend_or_action_is_rejected_at_construction():
 
 def _kubeconfig(server: str) -> dict:
     return {
-        "apiVersion": "v1", "kind": "Config",
+        "apiVersion": "v1",
+        "kind": "Config",
         "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
         "users": [{"name": "u", "user": {"token": "test"}}],
         "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
@@ -121,24 +129,32 @@ def test_unreachable_api_server_fails_clearly(kind, request):
     error = outcome.get("error")
     assert isinstance(error, ModelServiceError), outcome
     assert f"Kubernetes API at {server} unreachable while applying Deployment/purchase-intent in namespace ml" in str(
-        error)
+        error
+    )
     outcome = _bounded(lambda: hook.stop("purchase-intent", "ml"))
     assert isinstance(outcome.get("error"), ModelServiceError)
     assert "deleting HorizontalPodAutoscaler/purchase-intent" in str(outcome["error"])
 
 
 def test_operator_module_imports_nothing_heavy():
-    code = ("import sys, airflow_mlplat.operators.deploy_model\n"
-            "heavy = {m.split('.')[0] for m in sys.modules} & {'kubernetes', 'fastapi', 'mlflow', 'pyspark', "
-            "'kubernetes_validate', 'uvicorn'}\n"
-            "sys.exit(str(sorted(heavy)) if heavy else 0)")
+    code = (
+        "import sys, airflow_mlplat.operators.deploy_model\n"
+        "heavy = {m.split('.')[0] for m in sys.modules} & {'kubernetes', 'fastapi', 'mlflow', 'pyspark', "
+        "'kubernetes_validate', 'uvicorn'}\n"
+        "sys.exit(str(sorted(heavy)) if heavy else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_local_backend_deploys_replaces_and_stops(registered, tmp_path):
-    common = dict(service_name="pi-local", backend="local", tracking_uri=registered["uri"],
-                  state_root=str(tmp_path / "services"), poll_interval=0.5)
+    common = dict(
+        service_name="pi-local",
+        backend="local",
+        tracking_uri=registered["uri"],
+        state_root=str(tmp_path / "services"),
+        poll_interval=0.5,
+    )
     deploy = DeployModelOperator(task_id="deploy", models=[f"models:/{registered['name']}@champion"], **common)
     first = deploy.execute({})
     assert first["versions"] == {"champion": "1"}
@@ -157,8 +173,12 @@ def test_local_backend_deploys_replaces_and_stops(registered, tmp_path):
 
 
 def test_local_backend_reports_a_service_that_cannot_start(tmp_path):
-    operator = DeployModelOperator(task_id="deploy", service_name="broken", models=["models:/nope@champion"],
-                                   tracking_uri=f"http://127.0.0.1:{_closed_port()}",
-                                   state_root=str(tmp_path / "services"))
+    operator = DeployModelOperator(
+        task_id="deploy",
+        service_name="broken",
+        models=["models:/nope@champion"],
+        tracking_uri=f"http://127.0.0.1:{_closed_port()}",
+        state_root=str(tmp_path / "services"),
+    )
     with pytest.raises(ModelServiceError, match=r"model service 'broken'.*(exited|never)"):
         operator.execute({})

@@ -40,8 +40,9 @@ PMML = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture
 def pmml_model_dir(tmp_path):
-    signature = json.dumps([{"type": "double", "name": "x", "required": True},
-                            {"type": "double", "name": "z", "required": True}])
+    signature = json.dumps(
+        [{"type": "double", "name": "x", "required": True}, {"type": "double", "name": "z", "required": True}]
+    )
     mlmodel = f"flavors:\n  spark:\n    model_data: sparkml\nsignature:\n  inputs: '{signature}'\n"
     (tmp_path / "MLmodel").write_text(mlmodel)
     (tmp_path / "model.pmml").write_text(PMML)

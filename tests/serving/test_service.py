@@ -157,10 +157,10 @@ from pathlib import Path
 from airflow_mlplat.serving.__main__ import build_router
 from airflow_mlplat.serving.app import create_app
 from fastapi.testclient import TestClient
-router = build_router(["models:/{registered['name']}@champion"], tracking_uri="{registered['uri']}",
+router = build_router(["models:/{registered["name"]}@champion"], tracking_uri="{registered["uri"]}",
                       cache_dir=Path(r"{tmp_path}"))
 with TestClient(create_app(router)) as client:
-    assert client.post("/predict", json={registered['rows'][0]!r}).status_code == 200
+    assert client.post("/predict", json={registered["rows"][0]!r}).status_code == 200
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "mlflow", "py4j"))
 print("HEAVY", heavy)
 sys.exit(1 if heavy else 0)

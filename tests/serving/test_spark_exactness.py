@@ -47,8 +47,9 @@ def _scoring_rows(seed: int) -> list[dict]:
 
 def _df(spark, rows):
     schema = "id long, x double, y double, z double, n long, s string, t string, label double"
-    return spark.createDataFrame([tuple(r[k] for k in ("id", "x", "y", "z", "n", "s", "t", "label")) for r in rows],
-                                 schema)
+    return spark.createDataFrame(
+        [tuple(r[k] for k in ("id", "x", "y", "z", "n", "s", "t", "label")) for r in rows], schema
+    )
 
 
 def _features(ml, *, keep_nan: bool = True):
@@ -56,13 +57,16 @@ def _features(ml, *, keep_nan: bool = True):
     f = ml.feature
     return [
         f.Imputer(inputCols=["y", "n"], outputCols=["y_i", "n_i"], strategy="mean"),
-        f.StringIndexer(inputCols=["s", "t"], outputCols=["s_i", "t_i"], handleInvalid="keep",
-                        stringOrderType="frequencyDesc"),
+        f.StringIndexer(
+            inputCols=["s", "t"], outputCols=["s_i", "t_i"], handleInvalid="keep", stringOrderType="frequencyDesc"
+        ),
         f.OneHotEncoder(inputCols=["s_i", "t_i"], outputCols=["s_oh", "t_oh"]),
-        f.Bucketizer(splits=[-math.inf, -2.0, 0.0, 2.0, math.inf], inputCol="z", outputCol="z_b",
-                     handleInvalid="keep"),
-        f.VectorAssembler(inputCols=["x", "y_i", "n_i", "s_oh", "t_oh", "z_b", "z"], outputCol="raw",
-                          handleInvalid="keep" if keep_nan else "error"),
+        f.Bucketizer(splits=[-math.inf, -2.0, 0.0, 2.0, math.inf], inputCol="z", outputCol="z_b", handleInvalid="keep"),
+        f.VectorAssembler(
+            inputCols=["x", "y_i", "n_i", "s_oh", "t_oh", "z_b", "z"],
+            outputCol="raw",
+            handleInvalid="keep" if keep_nan else "error",
+        ),
         f.StandardScaler(inputCol="raw", outputCol="std", withMean=True, withStd=True),
         f.MinMaxScaler(inputCol="std", outputCol="mm", min=-1.0, max=2.0),
         f.MaxAbsScaler(inputCol="mm", outputCol="features"),
@@ -73,8 +77,9 @@ def _categorical(ml):
     """String indices straight into the assembler: trees get categorical splits."""
     f = ml.feature
     return [
-        f.StringIndexer(inputCols=["s", "t"], outputCols=["s_i", "t_i"], handleInvalid="skip",
-                        stringOrderType="alphabetAsc"),
+        f.StringIndexer(
+            inputCols=["s", "t"], outputCols=["s_i", "t_i"], handleInvalid="skip", stringOrderType="alphabetAsc"
+        ),
         f.Imputer(inputCols=["y"], outputCols=["y_i"], strategy="median"),
         f.VectorAssembler(inputCols=["x", "y_i", "s_i", "t_i", "z"], outputCol="features"),
     ]
@@ -105,21 +110,36 @@ def _cases():
                 f.Imputer(inputCol="y", outputCol="y_i", missingValue=float("nan"), strategy="mode"),
                 f.StringIndexer(inputCol="s", outputCol="s_i", handleInvalid="keep", stringOrderType="frequencyAsc"),
                 f.OneHotEncoder(inputCol="s_i", outputCol="s_oh", dropLast=False, handleInvalid="keep"),
-                f.Bucketizer(splitsArray=[[-5.0, -1.0, 1.0, 5.0], [-math.inf, 0.0, math.inf]], inputCols=["z", "x"],
-                             outputCols=["z_b", "x_b"], handleInvalid="skip"),
-                f.VectorAssembler(inputCols=["x", "y_i", "s_oh", "z_b", "x_b"], outputCol="raw",
-                                  handleInvalid="skip"),
+                f.Bucketizer(
+                    splitsArray=[[-5.0, -1.0, 1.0, 5.0], [-math.inf, 0.0, math.inf]],
+                    inputCols=["z", "x"],
+                    outputCols=["z_b", "x_b"],
+                    handleInvalid="skip",
+                ),
+                f.VectorAssembler(inputCols=["x", "y_i", "s_oh", "z_b", "x_b"], outputCol="raw", handleInvalid="skip"),
                 f.StandardScaler(inputCol="raw", outputCol="features", withMean=False, withStd=True),
             ],
-            c.LogisticRegression(maxIter=10), 2,
+            c.LogisticRegression(maxIter=10),
+            2,
         ),
     }
 
 
 CASE_NAMES = [
-    "lr_binomial", "lr_binomial_threshold", "lr_multinomial", "dt_classifier", "rf_classifier", "gbt_classifier",
-    "linear_regression", "dt_regressor", "rf_regressor", "gbt_regressor", "dt_categorical", "rf_categorical",
-    "gbt_categorical", "variants",
+    "lr_binomial",
+    "lr_binomial_threshold",
+    "lr_multinomial",
+    "dt_classifier",
+    "rf_classifier",
+    "gbt_classifier",
+    "linear_regression",
+    "dt_regressor",
+    "rf_regressor",
+    "gbt_regressor",
+    "dt_categorical",
+    "rf_categorical",
+    "gbt_categorical",
+    "variants",
 ]
 
 

@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down hive-up hive-down ui chromium
+.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
 
 install: $(STAMP) ui
 
@@ -54,6 +54,16 @@ mlflow-up: install
 
 mlflow-down:
 	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services mlflow down || true
+
+# A prediction service in the foreground: make serve MODEL=models:/NAME@champion [PORT=8080]
+MODEL ?=
+PORT  ?= 8080
+serve: install
+	@test -n "$(MODEL)" || { echo "usage: make serve MODEL=models:/NAME@champion [PORT=8080]"; exit 2; }
+	MLFLOW_TRACKING_URI="$${MLFLOW_TRACKING_URI:-http://127.0.0.1:5055}" $(BIN)/python -m airflow_mlplat.serving --model "$(MODEL)" --port $(PORT)
+
+bench-serving: install
+	flock /tmp/mlplat-spark.lock $(RUN) $(BIN)/python bench/serving.py
 
 hive-up: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.services hive up

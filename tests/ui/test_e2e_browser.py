@@ -1,6 +1,7 @@
 """End to end in a real headless Chromium against a real Airflow (API server, scheduler, DAG processor).
 
-The browser builds the purchase-intent pipeline on the canvas (synthetic data -> cast -> fill
+The browser opens the page from the Airflow UI's navigation (``/plugin/mlplat``, which frames the
+plugin's ``/mlplat/``), builds the purchase-intent pipeline on the canvas (synthetic data -> cast -> fill
 -> assemble -> split -> GBDT -> predict -> evaluate), sees an invalid value's error on its
 field, saves, triggers, and reads the AUC from the results view. Screenshots of the editor and
 the results page are kept in ``test-output/ui-e2e/`` (printed at the end).

@@ -54,23 +54,32 @@ try {
   await context.addCookies([{ name: "_token", value: token, url: base }]);
   const page = await context.newPage();
   page.on("pageerror", (e) => log("page error:", e.message));
-  await page.goto(`${base}/mlplat/`);
-  await page.waitForSelector("body[data-ready=true]", { timeout: 30000 });
-  log("page loaded");
+  // The page as users reach it: the "Visual modelling" entry of the Airflow UI's navigation,
+  // which shows the plugin's page (/mlplat/) in a frame.
+  await page.goto(`${base}/plugin/mlplat`);
+  await page.waitForFunction(() => [...document.querySelectorAll("iframe")].some((f) => f.src.endsWith("/mlplat/")), null, { timeout: 60000 });
+  let app;
+  for (let i = 0; i < 120 && !app; i++) {
+    app = page.frames().find((f) => f !== page.mainFrame() && f.url() === `${base}/mlplat/`);
+    if (!app) await page.waitForTimeout(250);
+  }
+  if (!app) throw new Error("the Airflow UI did not open the plugin page /mlplat/ in a frame");
+  await app.waitForSelector("body[data-ready=true]", { timeout: 30000 });
+  log("page loaded in the Airflow UI");
 
-  const canvas = await page.locator("#canvas").boundingBox();
+  const canvas = await app.locator("#canvas").boundingBox();
   for (const [component, id, x, y, params] of NODES) {
-    await page.fill("#search", component);
-    const item = page.locator(`#components li[data-component="${component}"]`);
+    await app.fill("#search", component);
+    const item = app.locator(`#components li[data-component="${component}"]`);
     await item.scrollIntoViewIfNeeded();
     const from = await item.boundingBox();
     await page.mouse.move(from.x + 20, from.y + 10);
     await page.mouse.down();
     await page.mouse.move(canvas.x + x + 40, canvas.y + y + 20, { steps: 8 });
     await page.mouse.up();
-    await page.waitForSelector(`.node[data-node="${id}"]`);
+    await app.waitForSelector(`.node[data-node="${id}"]`);
     for (const [param, text] of Object.entries(params)) {
-      const input = page.locator(`#inspector [data-param="${param}"]`);
+      const input = app.locator(`#inspector [data-param="${param}"]`);
       if ((await input.evaluate((e) => e.tagName)) === "SELECT") await input.selectOption(text);
       else {
         await input.fill(text);
@@ -82,51 +91,51 @@ try {
   log("nodes placed");
 
   for (const [src, out, dst, input] of EDGES) {
-    const a = await page.locator(`.port.out[data-node="${src}"][data-out="${out}"]`).boundingBox();
-    const b = await page.locator(`.port.in[data-node="${dst}"][data-in="${input}"]`).boundingBox();
+    const a = await app.locator(`.port.out[data-node="${src}"][data-out="${out}"]`).boundingBox();
+    const b = await app.locator(`.port.in[data-node="${dst}"][data-in="${input}"]`).boundingBox();
     await page.mouse.move(a.x + a.width - 3, a.y + 8);
     await page.mouse.down();
     await page.mouse.move(b.x + 4, b.y + 8, { steps: 10 });
     await page.mouse.up();
   }
   await page.waitForTimeout(600);
-  const edges = await page.locator("#edges path.edge").count();
+  const edges = await app.locator("#edges path.edge").count();
   if (edges !== EDGES.length) throw new Error(`expected ${EDGES.length} edges on the canvas, found ${edges}`);
   log("edges connected");
 
   // The invalid max_iter=0 is reported on its field, with the validator's (the CLI's) message.
-  await page.locator('.node[data-node="gbdt"] header').click();
-  const error = page.locator('#inspector [data-error="params.max_iter"]');
+  await app.locator('.node[data-node="gbdt"] header').click();
+  const error = app.locator('#inspector [data-error="params.max_iter"]');
   await error.waitFor({ timeout: 10000 });
   const inlineError = (await error.textContent()).trim();
   log("inline error:", inlineError);
   await page.screenshot({ path: join(out, "editor-invalid.png"), fullPage: true });
-  await page.fill('#inspector [data-param="max_iter"]', "15");
-  await page.press('#inspector [data-param="max_iter"]', "Tab");
-  await page.waitForFunction(() => document.querySelector("#status").textContent.startsWith("valid"), null, { timeout: 10000 });
+  await app.fill('#inspector [data-param="max_iter"]', "15");
+  await app.press('#inspector [data-param="max_iter"]', "Tab");
+  await app.waitForFunction(() => document.querySelector("#status").textContent.startsWith("valid"), null, { timeout: 10000 });
 
-  await page.fill("#pipeline-name", name);
-  await page.press("#pipeline-name", "Tab");
-  await page.click("#save");
-  await page.waitForFunction(() => /is ready/.test(document.querySelector("#status").textContent), null, { timeout: 120000 });
+  await app.fill("#pipeline-name", name);
+  await app.press("#pipeline-name", "Tab");
+  await app.click("#save");
+  await app.waitForFunction(() => /is ready/.test(document.querySelector("#status").textContent), null, { timeout: 120000 });
   log("saved; DAG ready");
   await page.screenshot({ path: join(out, "editor.png"), fullPage: true });
 
-  await page.click("#trigger");
-  await page.click("#trigger-run");
-  await page.waitForSelector("#run-state", { timeout: 30000 });
+  await app.click("#trigger");
+  await app.click("#trigger-run");
+  await app.waitForSelector("#run-state", { timeout: 30000 });
   log("triggered");
-  await page.waitForFunction(
+  await app.waitForFunction(
     () => ["success", "failed"].includes(document.querySelector("#run-state")?.textContent),
     null,
     { timeout: 240000, polling: 1000 },
   );
-  const state = await page.locator("#run-state").textContent();
-  const runId = await page.locator("#run-id").textContent();
+  const state = await app.locator("#run-state").textContent();
+  const runId = await app.locator("#run-id").textContent();
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(out, "results.png"), fullPage: true });
-  const auc = state === "success" ? Number(await page.locator('[data-metric="evaluation.auc_roc"] .value').textContent()) : null;
-  const plots = await page.locator("#results img").count();
+  const auc = state === "success" ? Number(await app.locator('[data-metric="evaluation.auc_roc"] .value').textContent()) : null;
+  const plots = await app.locator("#results img").count();
   console.log(JSON.stringify({ state, auc, run_id: runId, inline_error: inlineError, plots }));
 } catch (error) {
   for (const page of context.pages()) await page.screenshot({ path: join(out, "failure.png"), fullPage: true });

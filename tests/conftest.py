@@ -80,3 +80,17 @@ def mlflow_server():
     uri = start_mlflow(root)
     yield uri
     stop_mlflow(root)
+
+
+@pytest.fixture(scope="session")
+def purchase_table(spark):
+    """4000 synthetic purchase-intent rows in one partition of a Hive table; yields the pipeline's params for it."""
+    from airflow_mlplat.components.registry import get_component
+    from airflow_mlplat.engine.context import ComponentContext
+
+    ctx = ComponentContext(spark=spark, node_id="purchase_table", artifacts_dir=str(_SESSION_TMP / "purchase"))
+    spark.sql("CREATE DATABASE IF NOT EXISTS mlplat_tests")
+    data = get_component("synthetic_purchase_intent").func(ctx, rows=4000, seed=3, partitions=2)
+    table = "mlplat_tests.purchase_intent_behaviour"
+    get_component("write_hive_table").func(ctx, data, table=table, partition={"dt": "2024-01-01"})
+    return {"input_table": table, "partition_filter": "dt = '2024-01-01'"}

@@ -10,7 +10,18 @@ from airflow_mlplat.pipeline.model import PathInput, Pipeline
 from airflow_mlplat.pipeline.resolve import resolved_node_params
 
 #: Parameters of a source node that say what it read.
-_SOURCE_KEYS = ("path", "table", "partition", "partitions", "database", "query", "format", "where")
+_SOURCE_KEYS = (
+    "path",
+    "table",
+    "partition_filter",
+    "columns",
+    "partition",
+    "partitions",
+    "database",
+    "query",
+    "format",
+    "where",
+)
 #: MLflow's limit on a model version tag's value.
 TAG_LIMIT = 5000
 

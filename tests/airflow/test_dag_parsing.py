@@ -146,7 +146,15 @@ def test_fused_dag_is_one_pipeline_task():
     (task,) = dag.tasks
     assert task.task_id == FUSED_TASK_ID and isinstance(task, SparkPipelineOperator)
     assert task.pipeline["name"] == "purchase_intent_gbdt"
-    assert set(dag.params) == {"input_path", "split_ratio", "max_iter", "max_depth", "step_size", "seed"}
+    assert set(dag.params) == {
+        "input_table",
+        "partition_filter",
+        "split_ratio",
+        "max_iter",
+        "max_depth",
+        "step_size",
+        "seed",
+    }
 
 
 def test_operator_template_fields_are_attributes():

@@ -20,30 +20,35 @@ def _report(dag_run, task_id: str) -> dict:
     return json.loads(Path(xcom(dag_run, task_id, key="report_path")).read_text())
 
 
-def test_purchase_intent_dag_end_to_end_with_dag_params(run_root: Path):
-    """generate -> train on the seed's GBDT example; the trigger's Params reach both Spark runs."""
+def test_purchase_intent_dag_end_to_end_with_dag_params(run_root: Path, local_hive, monkeypatch):
+    """generate (into a Hive partition) -> train (reading it); the trigger's Params reach both Spark runs."""
+    from airflow_mlplat.services.hive import connection_uris
+
+    monkeypatch.setenv("AIRFLOW_CONN_METASTORE_DEFAULT", connection_uris(local_hive)["metastore_default"])
     dag = load_dag_folder().dags["purchase_intent_gbdt_synthetic"]
 
     dag_run = run_dag(dag, {"rows": ROWS, "max_iter": 3, "max_depth": 3, "seed": 5})
 
     assert task_states(dag_run) == {"generate": "success", "train": "success"}
+    day = (dag_run.logical_date or dag_run.run_after).strftime("%Y-%m-%d")
     generated = _report(dag_run, "generate")
-    assert generated["params"] == {"rows": ROWS, "seed": 5}
-    assert generated["nodes"]["generate"]["rows"] == {"data": ROWS}
-    (behaviour,) = generated["outputs"].values()
-    assert behaviour.startswith(str(run_root))
+    assert generated["params"]["rows"] == ROWS and generated["params"]["seed"] == 5
+    assert generated["params"]["partition"] == {"dt": day}
+    assert generated["nodes"]["write"]["details"]["partition"] == f"dt={day}"
 
     trained = _report(dag_run, "train")
     # Declared params take the trigger's values; "rows" (not declared by the pipeline) stays out.
     assert trained["params"]["max_iter"] == 3 and trained["params"]["max_depth"] == 3
     assert trained["params"]["seed"] == 5 and trained["params"]["split_ratio"] == 0.85
-    assert trained["params"]["input_path"] == behaviour
+    assert trained["params"]["input_table"] == "mlplat.purchase_intent_behaviour"
+    assert trained["params"]["partition_filter"] == f"dt = '{day}'"
     assert "rows" not in trained["params"]
     resolved = json.loads((Path(xcom(dag_run, "train", key="report_path")).parent / "pipeline.json").read_text())
     assert resolved["params"]["max_iter"]["default"] == 3
 
     metrics = xcom(dag_run, "train")
     assert metrics == trained["metrics"]
+    assert trained["metrics"]["evaluate"]["rows"] + trained["nodes"]["assemble"]["rows"]["data"] == ROWS
     auc = metrics["evaluate"]["auc_roc"]
     assert 0.5 < auc <= 1.0
 

@@ -35,10 +35,10 @@ def run(doc, out, spark, **params):
     return run_pipeline(pipeline, str(out), spark=spark, params=params)
 
 
-def test_purchase_intent_end_to_end(spark, behaviour, tmp_path):
+def test_purchase_intent_end_to_end(spark, purchase_table, tmp_path):
     # Other tests' models (e.g. ALS factors) may stay cached in the shared session: compare.
     cached_before = spark.sparkContext._jsc.getPersistentRDDs().size()
-    report = run(json.loads(PURCHASE.read_text()), tmp_path, spark, input_path=behaviour, **SMALL)
+    report = run(json.loads(PURCHASE.read_text()), tmp_path, spark, **purchase_table, **SMALL)
 
     assert report["status"] == "success"
     assert json.loads((tmp_path / "report.json").read_text()) == report

@@ -52,7 +52,7 @@ def test_register_block_is_validated():
     assert "register.sample: refers to output 'mdl' of node 'gbdt'" in str(info.value)
 
 
-def test_tracked_run_through_spark_submit(behaviour, mlflow_server, tmp_path, monkeypatch):
+def test_tracked_run_through_spark_submit(purchase_table, local_hive, mlflow_server, tmp_path, monkeypatch):
     """spark-submit gets the JPMML jars as --jars and the URI as --tracking-uri; the version has a verified PMML."""
     from mlflow import MlflowClient
 
@@ -66,6 +66,9 @@ def test_tracked_run_through_spark_submit(behaviour, mlflow_server, tmp_path, mo
     )
     monkeypatch.setenv("SPARK_CONF_DIR", str(conf_dir))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    # The engine's session finds the Hive metastore through the environment (no Airflow connection here).
+    monkeypatch.setenv("MLPLAT_HIVE_METASTORE_URIS", local_hive.metastore_uri)
+    monkeypatch.setenv("MLPLAT_HIVE_WAREHOUSE_DIR", local_hive.warehouse.as_uri())
     doc = json.loads(PURCHASE.read_text())
     doc["register"].update(name="purchase_intent_submitted", sample_rows=200, alias="candidate")
     path = tmp_path / "pipeline.json"
@@ -75,7 +78,7 @@ def test_tracked_run_through_spark_submit(behaviour, mlflow_server, tmp_path, mo
     report = hook.submit_pipeline(
         str(path),
         str(tmp_path / "run"),
-        {"input_path": behaviour, "max_iter": 3, "max_depth": 3},
+        {**purchase_table, "max_iter": 3, "max_depth": 3},
         tracking_uri=mlflow_server,
         tracking_tags={"airflow.dag_id": "submitted"},
     )

@@ -28,10 +28,10 @@ def _artifacts(client, run_id, path=""):
 
 
 @pytest.fixture(scope="module")
-def tracked(spark, behaviour, mlflow_server, tmp_path_factory):
+def tracked(spark, purchase_table, mlflow_server, tmp_path_factory):
     doc = json.loads(PURCHASE.read_text())
     doc["register"]["name"] = "purchase_intent_test"
-    params = {"input_path": behaviour, **SMALL}
+    params = {**purchase_table, **SMALL}
     pipeline = validate_pipeline(doc, params=params)
     out = tmp_path_factory.mktemp("run")
     tags = {"airflow.dag_id": "test_dag", "airflow.run_id": "manual__1"}
@@ -50,7 +50,7 @@ def test_run_is_logged_with_params_metrics_report_and_plots(tracked, mlflow_serv
     assert tracking["uri"] == mlflow_server
     run = client.get_run(tracking["run_id"])
     assert run.info.status == "FINISHED"
-    assert run.data.params["max_iter"] == "4" and run.data.params["input_path"] == report["params"]["input_path"]
+    assert run.data.params["max_iter"] == "4" and run.data.params["input_table"] == report["params"]["input_table"]
     assert run.data.metrics["evaluate.auc_roc"] == pytest.approx(report["metrics"]["evaluate"]["auc_roc"])
     assert run.data.metrics["evaluate.confusion_matrix.tp"] == report["metrics"]["evaluate"]["confusion_matrix"]["tp"]
     assert "gbdt.seconds" in run.data.metrics
@@ -67,7 +67,7 @@ def test_run_is_logged_with_params_metrics_report_and_plots(tracked, mlflow_serv
     assert json.loads((out / "report.json").read_text())["tracking"]["run_id"] == run.info.run_id
 
 
-def test_model_version_carries_metrics_and_lineage(tracked, mlflow_server, behaviour):
+def test_model_version_carries_metrics_and_lineage(tracked, mlflow_server, purchase_table):
     from mlflow import MlflowClient
 
     pipeline, report, _ = tracked
@@ -79,16 +79,18 @@ def test_model_version_carries_metrics_and_lineage(tracked, mlflow_server, behav
     assert tags["mlplat.pipeline_sha256"] == pipeline_sha256(pipeline_document(pipeline, report["params"]))
     assert tags["mlplat.package_version"] == __version__
     assert tags["mlplat.run_id"] == report["tracking"]["run_id"]
-    assert json.loads(tags["mlplat.input.behaviour"])["path"] == behaviour
+    read = json.loads(tags["mlplat.input.behaviour"])
+    assert read["table"] == purchase_table["input_table"]
+    assert read["partition_filter"] == purchase_table["partition_filter"]
     assert float(tags["metric.evaluate.auc_roc"]) == pytest.approx(report["metrics"]["evaluate"]["auc_roc"])
     assert float(tags["mlplat.pmml.max_abs_diff"]) <= 1e-6
     assert tags["airflow.run_id"] == "manual__1"
-    assert behaviour in version.description
+    assert purchase_table["input_table"] in version.description
     # no alias moves unless the pipeline asks for one
     assert client.get_registered_model("purchase_intent_test").aliases == {}
 
 
-def test_registry_round_trip_scores_like_the_run(tracked, mlflow_server, spark, behaviour, tmp_path):
+def test_registry_round_trip_scores_like_the_run(tracked, mlflow_server, spark, purchase_table, tmp_path):
     """Download the version, load its sparkml/ folder, and score the held-out rows like the run's model did."""
     import mlflow
     import yaml
@@ -108,7 +110,7 @@ def test_registry_round_trip_scores_like_the_run(tracked, mlflow_server, spark, 
 
     loaded = PipelineModel.load(str(Path(local) / "sparkml"))
     original = PipelineModel.load(report["outputs"]["model"])
-    data = spark.read.parquet(behaviour).limit(200)
+    data = spark.table(purchase_table["input_table"]).limit(200)
     from airflow_mlplat.components.processing import cast_columns
     from airflow_mlplat.engine.context import ComponentContext
 
@@ -119,13 +121,13 @@ def test_registry_round_trip_scores_like_the_run(tracked, mlflow_server, spark, 
     assert got == want and len(got) == 200
 
 
-def test_a_failed_run_is_logged_failed_and_registers_nothing(spark, behaviour, mlflow_server, tmp_path):
+def test_a_failed_run_is_logged_failed_and_registers_nothing(spark, purchase_table, mlflow_server, tmp_path):
     from mlflow import MlflowClient
 
     doc = json.loads(PURCHASE.read_text())
     doc["name"] = "purchase_intent_failing"
     doc["register"]["name"] = "never_registered"
-    params = {"input_path": behaviour, **SMALL}
+    params = {**purchase_table, **SMALL}
     # a label that is not there: the GBDT node fails
     doc["nodes"][[n["id"] for n in doc["nodes"]].index("gbdt")]["params"]["label_col"] = "no_label"
     pipeline = validate_pipeline(doc, params=params)

@@ -82,7 +82,10 @@ def test_worker_failure_stops_everything_and_removes_the_data(state_root: Path):
     assert not status.succeeded
     assert status.message.startswith("worker-1 exited with code 3; log tail:")
     assert {n: r["state"] for n, r in status.replicas.items()} == {
-        "ps-0": "stopped", "worker-0": "stopped", "worker-1": "failed"}
+        "ps-0": "stopped",
+        "worker-0": "stopped",
+        "worker-1": "failed",
+    }
     assert not (Path(handle["state_dir"]) / "data").exists()
     assert_no_strays(Path(handle["state_dir"]))
 

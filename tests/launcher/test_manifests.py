@@ -15,8 +15,15 @@ UID = "6f1c2a9e-0000-4000-8000-000000000001"
 
 def make_job(framework: str, **overrides) -> TrainingJob:
     ps = 2 if framework in ("tensorflow-ps", "paddle-ps") else 0
-    fields = dict(name="rank", framework=framework, image="registry/ml:1", command=["python", "train.py"], ps=ps,
-                  workers=3, output_path="hdfs://nameservice1/models/rank")
+    fields = dict(
+        name="rank",
+        framework=framework,
+        image="registry/ml:1",
+        command=["python", "train.py"],
+        ps=ps,
+        workers=3,
+        output_path="hdfs://nameservice1/models/rank",
+    )
     fields.update(overrides)
     return TrainingJob.from_dict(fields)
 
@@ -54,8 +61,9 @@ def test_manifests_validate_against_the_kubernetes_schema(framework, option):
         if doc["kind"] == "ConfigMap" or (doc["kind"] == "PersistentVolumeClaim" and job.data_volume.keep):
             assert owned is None
         else:
-            assert owned == [{"apiVersion": "v1", "kind": "ConfigMap", "name": "rank", "uid": UID,
-                              "blockOwnerDeletion": True}]
+            assert owned == [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "rank", "uid": UID, "blockOwnerDeletion": True}
+            ]
     assert KUBERNETES_VERSION == "1.37.0"
 
 
@@ -81,7 +89,9 @@ def test_tensorflow_ps_env_is_the_reference_contract():
     assert env["worker-2"]["PS_HOSTS"] == ps_hosts and env["ps-1"]["WORKER_HOSTS"] == ",".join(workers)
     assert (env["ps-1"]["JOB_NAME"], env["ps-1"]["TASK_INDEX"]) == ("ps", "1")
     assert json.loads(env["worker-2"]["TF_CONFIG"]) == {
-        "cluster": {"ps": ps_hosts.split(","), "worker": workers}, "task": {"type": "worker", "index": 2}}
+        "cluster": {"ps": ps_hosts.split(","), "worker": workers},
+        "task": {"type": "worker", "index": 2},
+    }
     assert env["worker-0"]["MLPLAT_EXPORT"] == "1" and env["worker-1"]["MLPLAT_EXPORT"] == "0"
     assert env["worker-0"]["MLPLAT_OUTPUT_PATH"] == "hdfs://nameservice1/models/rank"
 
@@ -96,7 +106,11 @@ def test_pytorch_env_uses_kubeflow_names():
     env = envs(make_job("pytorch"))
     for i in range(3):
         assert {k: env[f"worker-{i}"][k] for k in ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")} == {
-            "MASTER_ADDR": "rank-worker-0.ml.svc", "MASTER_PORT": "23456", "WORLD_SIZE": "3", "RANK": str(i)}
+            "MASTER_ADDR": "rank-worker-0.ml.svc",
+            "MASTER_PORT": "23456",
+            "WORLD_SIZE": "3",
+            "RANK": str(i),
+        }
 
 
 def test_paddle_env_matches_the_role_maker():
@@ -147,8 +161,10 @@ def test_gpu_type_node_selector_and_multi_gpu_packing():
     assert term["matchExpressions"] == [{"key": "nvidia.com/gpu.count", "operator": "Gt", "values": ["3"]}]
     [pref] = affinity["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
     assert pref["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
-    assert "nodeSelector" in multi["worker-1"] and "affinity" not in pods(
-        validate_manifests(build_manifests(make_job("pytorch"), namespace="ml")))["worker-1"]
+    assert (
+        "nodeSelector" in multi["worker-1"]
+        and "affinity" not in pods(validate_manifests(build_manifests(make_job("pytorch"), namespace="ml")))["worker-1"]
+    )
 
 
 def test_fractional_gpu_maps_to_the_shared_resource():

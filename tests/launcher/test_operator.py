@@ -42,8 +42,9 @@ def test_deepfm_trains_with_two_ddp_workers_through_the_operator(airflow_db, tmp
     output = tmp_path / "models" / "deepfm"
     state_root = tmp_path / "launcher"
     with DAG("deepfm_ddp", schedule=None) as dag:
-        DistributedTrainingOperator(task_id="train", job=deepfm_job(output), backend="local",
-                                    state_root=str(state_root), poll_interval=0.5)
+        DistributedTrainingOperator(
+            task_id="train", job=deepfm_job(output), backend="local", state_root=str(state_root), poll_interval=0.5
+        )
     dag_run = run_dag(dag)
 
     assert task_states(dag_run) == {"train": "success"}
@@ -76,8 +77,9 @@ def test_failed_job_fails_the_task_and_leaves_nothing_running(airflow_db, tmp_pa
 
     job = scripted_job("opfail", env={"MODE_WORKER_1": "fail", "MODE_WORKER_0": "hang"})
     with DAG("training_fails", schedule=None) as dag:
-        DistributedTrainingOperator(task_id="train", job=job, backend="local", state_root=str(tmp_path),
-                                    poll_interval=0.3)
+        DistributedTrainingOperator(
+            task_id="train", job=job, backend="local", state_root=str(tmp_path), poll_interval=0.3
+        )
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"train": "failed"}
     assert_no_strays(tmp_path / "opfail")
@@ -149,10 +151,18 @@ def test_sensor_waits_for_a_job_submitted_elsewhere(airflow_db, tmp_path: Path):
     backend = get_backend("local", state_root=str(tmp_path))
     backend.submit(job, backend.handle(job))
     with DAG("training_sensor", schedule=None) as dag:
-        TrainingJobSensor(task_id="wait", job_name="sensed", backend="local", state_root=str(tmp_path),
-                          poke_interval=0.3)
-        TrainingJobSensor(task_id="wait_poke", job_name="sensed", backend="local", state_root=str(tmp_path),
-                          poke_interval=0.3, deferrable=False, mode="poke")
+        TrainingJobSensor(
+            task_id="wait", job_name="sensed", backend="local", state_root=str(tmp_path), poke_interval=0.3
+        )
+        TrainingJobSensor(
+            task_id="wait_poke",
+            job_name="sensed",
+            backend="local",
+            state_root=str(tmp_path),
+            poke_interval=0.3,
+            deferrable=False,
+            mode="poke",
+        )
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"wait": "success", "wait_poke": "success"}
     for task_id in ("wait", "wait_poke"):
@@ -165,8 +175,9 @@ def test_non_deferrable_operator_waits_in_the_task(tmp_path: Path):
     from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
 
     job = scripted_job("inline", framework="paddle-ps")
-    task = DistributedTrainingOperator(task_id="train", job=job, backend="local", state_root=str(tmp_path),
-                                       deferrable=False, poll_interval=0.2)
+    task = DistributedTrainingOperator(
+        task_id="train", job=job, backend="local", state_root=str(tmp_path), deferrable=False, poll_interval=0.2
+    )
     result = task.execute({})
     assert (result["phase"], result["metrics"]) == ("succeeded", {"accuracy": 0.9})
     assert_no_strays(tmp_path / "inline")

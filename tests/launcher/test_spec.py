@@ -9,8 +9,9 @@ import pytest
 from airflow_mlplat.launcher import ClusterProfile, DataVolume, Resources, TrainingJob, TrainingJobSpecError
 from airflow_mlplat.launcher.backends import get_backend
 
-GOOD = dict(name="ctr-rank", framework="tensorflow-ps", image="registry/ml:1", command=["python", "train.py"], ps=2,
-            workers=3)
+GOOD = dict(
+    name="ctr-rank", framework="tensorflow-ps", image="registry/ml:1", command=["python", "train.py"], ps=2, workers=3
+)
 
 
 def job(**overrides):
@@ -18,8 +19,13 @@ def job(**overrides):
 
 
 def test_good_spec_validates_and_round_trips():
-    spec = job(worker_resources={"cpu": "4", "memory": "8Gi", "gpu": 1}, gpu_type="t4", tensorboard=True,
-               output_path="hdfs://nameservice1/models/ctr", env={"BATCH": "512"})
+    spec = job(
+        worker_resources={"cpu": "4", "memory": "8Gi", "gpu": 1},
+        gpu_type="t4",
+        tensorboard=True,
+        output_path="hdfs://nameservice1/models/ctr",
+        env={"BATCH": "512"},
+    )
     assert spec.validate() is spec
     assert TrainingJob.from_dict(spec.to_dict()) == spec
     assert spec.replicas() == [("ps", 0), ("ps", 1), ("worker", 0), ("worker", 1), ("worker", 2)]

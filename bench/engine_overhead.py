@@ -54,8 +54,13 @@ def main() -> None:
     timed([*ENGINE, "run", str(generator), "--out", str(work / "generate")])
     print(f"data: {args.rows} rows at {data}", flush=True)
 
-    params = json.dumps({"input_path": str(data)})
     pipeline = json.loads(PIPELINE.read_text())
+    # Both sides read the same parquet files (the DAG's pipeline reads a Hive partition instead).
+    reader = next(node for node in pipeline["nodes"] if node["id"] == "behaviour")
+    reader.update(component="read_table", params={"path": str(data), "format": "parquet"})
+    for name in ("input_table", "partition_filter"):
+        pipeline["params"].pop(name)
+    params = json.dumps({})
     for node in pipeline["nodes"]:
         if node["component"] in ("binary_classification_evaluation", "feature_importance"):
             node.setdefault("params", {})["plots"] = False

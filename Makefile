@@ -33,6 +33,10 @@ $(STAMP): setup.cfg pyproject.toml | check-java
 demo: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.demo
 
+# Stops what `python -m airflow_mlplat.demo --keep-serving` left running.
+demo-down:
+	@test -x $(BIN)/python && $(RUN) $(BIN)/python -m airflow_mlplat.demo --stop || true
+
 test: install chromium
 	$(RUN) $(BIN)/python -m pytest tests
 

@@ -1,11 +1,14 @@
-"""``make demo``: the purchase-intent GBDT DAG end to end on this machine, then its results.
+"""``make demo``: the purchase-intent GBDT DAG end to end on this machine, then its results and a served model.
 
-Runs ``dags/purchase_intent_gbdt.py`` (generate synthetic browsing behaviour, then the
-pipeline: cast, split, GBDT, predict, evaluate, feature importance) with ``dag.test()`` on a
-SQLite metadata DB under ``.demo/``, and prints the test AUC, the feature-importance table
-and where the artifacts are.
+Starts a local Hive metastore and an MLflow tracking server (127.0.0.1, state under ``.demo/``),
+runs ``dags/purchase_intent_gbdt.py`` with ``dag.test()`` on a SQLite metadata DB (generate
+synthetic browsing behaviour into a Hive partition, then the pipeline: cast, split, imputer,
+GBDT, predict, evaluate, feature importance; the run is tracked and the model registered with
+a PMML verified against Spark), serves the registered version with the prediction service,
+answers one example request, and prints the test AUC, the feature importance, the curl and
+where everything is. Servers are stopped at the end unless ``--keep-serving``.
 
-    python -m airflow_mlplat.demo [--rows 200000] [--home .demo]
+    python -m airflow_mlplat.demo [--rows 200000] [--home .demo] [--keep-serving]
 """
 
 from __future__ import annotations
@@ -18,6 +21,18 @@ import time
 from pathlib import Path
 
 DAG_ID = "purchase_intent_gbdt_synthetic"
+SERVICE = "purchase-intent"
+#: One user's browsing behaviour: the registered model's raw input columns.
+EXAMPLE_ROW = {
+    "duration": 412.0,
+    "freqs_rank": 3.0,
+    "page_views": 27.0,
+    "visit_days": 5.0,
+    "compare_clicks": 4.0,
+    "dealer_calls": 1.0,
+    "price_views": 9.0,
+    "image_views": 31.0,
+}
 
 
 def _configure(home: Path, dags_folder: Path) -> None:
@@ -66,15 +81,88 @@ def _print_results(report_path: Path) -> None:
             print(f"  {node_id + ' plot':20} {url}")
 
 
+def _start_services(home: Path) -> tuple[object, str]:
+    """The local Hive metastore and MLflow server, and the connections the DAG's tasks use."""
+    from airflow_mlplat.services.hive import LocalHive, connection_uris, start_metastore
+    from airflow_mlplat.services.mlflow_server import start_mlflow
+
+    root = home / "services"
+    hive = LocalHive(root / "hive")
+    print(f"starting the Hive metastore and the MLflow server under {root} ...", flush=True)
+    start_metastore(hive)
+    tracking_uri = start_mlflow(root)
+    os.environ["AIRFLOW_CONN_METASTORE_DEFAULT"] = connection_uris(hive)["metastore_default"]
+    os.environ["AIRFLOW_CONN_MLFLOW_DEFAULT"] = tracking_uri
+    print(f"  Hive metastore {hive.metastore_uri}, warehouse {hive.warehouse.as_uri()}")
+    print(f"  MLflow {tracking_uri}")
+    return hive, tracking_uri
+
+
+def _stop_services(home: Path, hive: object) -> None:
+    from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+    from airflow_mlplat.services.hive import stop_hive
+    from airflow_mlplat.services.mlflow_server import stop_mlflow
+
+    LocalModelServiceHook(home / "services" / "models").stop(SERVICE)
+    stop_mlflow(home / "services")
+    stop_hive(hive)
+
+
+def _serve_and_ask(home: Path, tracking: dict, tracking_uri: str) -> None:
+    """Serve the registered version locally and answer one request, as the README's curl does."""
+    import urllib.request
+
+    from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+
+    registered = tracking["registered_model"]
+    pmml = registered.get("pmml") or {}
+    print(f"registered model: {registered['name']} version {registered['version']} in {tracking_uri}")
+    print(f"  MLflow run {tracking_uri}/#/experiments/{tracking.get('experiment_id', '')}/runs/{tracking['run_id']}")
+    if pmml:
+        print(f"  PMML verified against Spark on {pmml['verified_rows']} rows, max |diff| {pmml['max_abs_diff']:.2e}")
+    reference = f"models:/{registered['name']}/{registered['version']}"
+    service = LocalModelServiceHook(home / "services" / "models").deploy(
+        SERVICE, [reference], tracking_uri=tracking_uri, poll_interval=5.0
+    )
+    url = service["url"]
+    body = json.dumps(EXAMPLE_ROW)
+    request = urllib.request.Request(f"{url}/predict", body.encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.load(response)
+    print()
+    print(f"prediction service for {reference}: {url} (pid {service['pid']})")
+    print(f"$ curl -s {url}/predict -H 'Content-Type: application/json' -d '{body}'")
+    print(json.dumps(answer))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000, help="rows of synthetic behaviour to generate")
     parser.add_argument("--home", type=Path, default=Path(".demo"), help="where the demo's Airflow DB and runs go")
     parser.add_argument("--dags-folder", type=Path, default=Path("dags"))
+    parser.add_argument(
+        "--keep-serving", action="store_true", help="leave Hive, MLflow and the model service running at the end"
+    )
+    parser.add_argument("--stop", action="store_true", help="stop what --keep-serving left running, then exit")
     args = parser.parse_args(argv)
     home, dags_folder = args.home.resolve(), args.dags_folder.resolve()
     _configure(home, dags_folder)
+    if args.stop:
+        from airflow_mlplat.services.hive import LocalHive
 
+        _stop_services(home, LocalHive(home / "services" / "hive"))
+        return 0
+    hive, tracking_uri = _start_services(home)
+    try:
+        return _run(args, home, dags_folder, tracking_uri)
+    finally:
+        if args.keep_serving:
+            print(f"left running: Hive, MLflow ({tracking_uri}) and the model service; stop them with `make demo-down`")
+        else:
+            _stop_services(home, hive)
+
+
+def _run(args: argparse.Namespace, home: Path, dags_folder: Path, tracking_uri: str) -> int:
     from airflow_mlplat.local_run import load_dags, migrate_db, run_dag, task_states, xcom_value
 
     started = time.perf_counter()
@@ -89,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the demo DAG failed; see the task logs above", file=sys.stderr)
         return 1
     _print_results(Path(xcom_value(dag_run, "train", "report_path")))
+    _serve_and_ask(home, xcom_value(dag_run, "train", "tracking"), tracking_uri)
     return 0
 
 

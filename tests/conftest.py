@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -28,6 +29,16 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 # py4j logs at INFO from __del__ at interpreter exit, after pytest has closed the streams
 # Airflow's log handlers write to; its INFO lines are noise anyway.
 logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+
+def _interrupt(signum, frame):
+    # SIGTERM (a CI timeout, `timeout`) ends the session like Ctrl-C: session fixtures still
+    # stop the servers they started, so no metastore or MLflow process outlives the tests.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupt)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -31,7 +31,6 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
-
 def _interrupt(signum, frame):
     # SIGTERM (a CI timeout, `timeout`) ends the session like Ctrl-C: session fixtures still
     # stop the servers they started, so no metastore or MLflow process outlives the tests.
@@ -91,6 +90,18 @@ def mlflow_server():
     uri = start_mlflow(root)
     yield uri
     stop_mlflow(root)
+
+
+@pytest.fixture(scope="session")
+def behaviour(spark):
+    """4000 synthetic purchase-intent rows (seed 3) as parquet; yields the folder's path."""
+    from airflow_mlplat.components.datasets import synthetic_purchase_intent
+    from airflow_mlplat.engine.context import ComponentContext
+
+    path = _SESSION_TMP / "data" / "behaviour"
+    ctx = ComponentContext(spark=spark, node_id="gen", artifacts_dir=str(path.parent))
+    synthetic_purchase_intent(ctx, rows=4000, seed=3, partitions=2).write.parquet(str(path))
+    return str(path)
 
 
 @pytest.fixture(scope="session")

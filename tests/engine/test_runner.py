@@ -18,18 +18,6 @@ PURCHASE = REPO_ROOT / "dags" / "pipelines" / "purchase_intent_gbdt.json"
 SMALL = {"max_iter": 5, "max_depth": 3}
 
 
-@pytest.fixture(scope="module")
-def behaviour(spark, tmp_path_factory):
-    """A small generated purchase-intent table, written as parquet."""
-    from airflow_mlplat.components.datasets import synthetic_purchase_intent
-    from airflow_mlplat.engine.context import ComponentContext
-
-    path = tmp_path_factory.mktemp("data") / "behaviour"
-    ctx = ComponentContext(spark=spark, node_id="gen", artifacts_dir=str(path.parent))
-    synthetic_purchase_intent(ctx, rows=4000, seed=3, partitions=2).write.parquet(str(path))
-    return str(path)
-
-
 def run(doc, out, spark, **params):
     pipeline = validate_pipeline(doc, params=params)
     return run_pipeline(pipeline, str(out), spark=spark, params=params)

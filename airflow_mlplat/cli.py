@@ -5,6 +5,7 @@
     airflow-mlplat components docs [--output docs/components.md] [--check]
     airflow-mlplat validate PIPELINE.json [--params JSON]
     airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
+    airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
 
 Nothing here imports Spark except ``run``.
 """
@@ -68,6 +69,26 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _promotions(args: argparse.Namespace) -> int:
+    from airflow_mlplat.gating import promotion_history
+    from airflow_mlplat.tracking import resolve_tracking_uri
+
+    uri = args.tracking_uri or resolve_tracking_uri()
+    if not uri:
+        print("no MLflow server: pass --tracking-uri or set MLFLOW_TRACKING_URI", file=sys.stderr)
+        return 2
+    history = promotion_history(args.model, uri)
+    if args.json:
+        print(json.dumps(history, indent=2, default=str))
+        return 0
+    for h in history:
+        values = f"{h['metric']} {h['candidate_value']} vs {h['champion_value']}"
+        print(f"{h['when'][:19]}  {h['decision']:8}  v{h['candidate']} over {h['champion'] or '-'}  {values}  "
+              f"{h['who']}  {h['reason']}")  # fmt: skip
+    print(f"{len(history)} decisions for {args.model}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-mlplat", description="The airflow-mlplat command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="fail if the file differs from the registry")
     docs.set_defaults(func=_docs)
     engine_cli.add_pipeline_commands(sub)
+    promotions = sub.add_parser("promotions", help="a model's gate decisions (promoted/rejected/stale), newest first")
+    promotions.add_argument("model")
+    promotions.add_argument("--tracking-uri", help="the MLflow server (default MLFLOW_TRACKING_URI)")
+    promotions.add_argument("--json", action="store_true")
+    promotions.set_defaults(func=_promotions)
     return parser
 
 

@@ -21,6 +21,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.operators.spark_component",
                     "airflow_mlplat.operators.distributed_training",
                     "airflow_mlplat.operators.deploy_model",
+                    "airflow_mlplat.operators.model_gate",
                 ],
             }
         ],

@@ -24,10 +24,6 @@ def require_hive_catalogue(spark: Any, component_name: str) -> None:
         )
 
 
-def _qualified(table: str) -> str:
-    return ".".join(quote(part) for part in table.split("."))
-
-
 @component(category="import/export", outputs={"data": Table})
 def write_hive_table(
     ctx,
@@ -71,14 +67,13 @@ def write_hive_table(
     require_columns(frame, columns, component=name, param="partition_by")
     if not columns:
         raise ValueError(f"{name}: params.partition_by (or params.partition) must name at least one column")
-    qualified = _qualified(table)
     database = table.rpartition(".")[0]
     if database and not spark.catalog.databaseExists(database):
         raise ValueError(f"{name}: params.table {table!r}: database {database!r} does not exist")
     if not spark.catalog.tableExists(table):
         ctx.log.info("%s: creating table %s partitioned by %s", ctx.node_id, table, ", ".join(columns))
         frame.limit(0).write.format(format).partitionBy(*columns).saveAsTable(table)
-    existing = [c for c in spark.catalog.listColumns(table)]
+    existing = spark.catalog.listColumns(table)
     table_partitions = [c.name for c in existing if c.isPartition]
     if table_partitions != columns:
         raise ValueError(f"{name}: params.table {table!r} is partitioned by {table_partitions}, not {columns}")
@@ -91,7 +86,7 @@ def write_hive_table(
         raise ValueError(f"{name}: the data has columns table {table!r} lacks: {', '.join(extra)}")
     ordered = frame.select(*[F.col(quote(c)) for c in table_columns])  # insertInto is positional
     overwrite = mode == "overwrite_partitions"
-    ctx.log.info("%s: %s %s", ctx.node_id, "overwriting partitions of" if overwrite else "appending to", qualified)
+    ctx.log.info("%s: %s %s", ctx.node_id, "overwriting partitions of" if overwrite else "appending to", table)
     previous = spark.conf.get(_OVERWRITE_MODE_KEY)
     spark.conf.set(_OVERWRITE_MODE_KEY, "dynamic")
     try:

@@ -50,6 +50,7 @@ class ModelGateOperator(BaseOperator):
         against the new champion) or ``reject`` (succeed with decision ``stale``). Either way it is recorded.
     :param tracking_uri: the MLflow server (templated); default from ``mlflow_conn_id``.
     :param lock_ttl, lock_timeout: seconds; see :class:`airflow_mlplat.gating.RegistryLock`.
+        A gate that cannot take the lock within ``lock_timeout`` fails (retry-able); the alias is untouched.
 
     Returns (XCom) the recorded decision: ``decision`` (promoted/rejected/stale), ``reason``, ``candidate``,
     ``champion`` (the version compared with), ``metric``, ``candidate_value``, ``champion_value``, ``who``,

@@ -10,7 +10,6 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,6 +21,7 @@ import pytest
 
 from airflow_mlplat.local_run import run_dag, task_states
 from airflow_mlplat.local_run import xcom_value as xcom
+from airflow_mlplat.services.process import free_port
 
 
 @dataclass
@@ -34,20 +34,14 @@ class Standalone:
             return json.load(response)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(condition, what: str, timeout: float = 90, processes: tuple = ()) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
             if condition():
                 return
-        except OSError:
-            pass
+        except (OSError, ValueError):
+            pass  # not listening yet, or a UI still starting (it serves HTML before its JSON handler)
         for process, log in processes:
             assert process.poll() is None, f"{what}: process exited\n{Path(log).read_text()[-3000:]}"
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -69,7 +63,7 @@ def _stop(process: subprocess.Popen) -> None:
 def standalone(tmp_path: Path) -> Iterator[Standalone]:
     spark_home = Path(importlib.util.find_spec("pyspark").origin).parent
     spark_class = str(spark_home / "bin" / "spark-class")
-    port, ui_port, worker_ui_port = _free_port(), _free_port(), _free_port()
+    port, ui_port, worker_ui_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "SPARK_HOME": str(spark_home),

@@ -238,9 +238,7 @@ class TrainingJob:
         if not isinstance(self.name, str) or not _DNS_LABEL.match(self.name):
             add(f"name must be a DNS label (lowercase letters, digits and '-', a letter first), got {self.name!r}")
         elif isinstance(self.workers, int) and len(longest_object_name(self)) > _MAX_NAME:
-            add(
-                f"name is too long: object name {longest_object_name(self)!r} would exceed {_MAX_NAME} characters"
-            )
+            add(f"name is too long: object name {longest_object_name(self)!r} would exceed {_MAX_NAME} characters")
         if self.framework not in FRAMEWORKS:
             add(f"framework must be one of {', '.join(FRAMEWORKS)}, got {self.framework!r}")
         if not isinstance(self.image, str) or not self.image.strip() or any(c.isspace() for c in self.image):

@@ -44,8 +44,9 @@ class TrainingJobTrigger(BaseTrigger):
                 errors = 0
             except Exception as err:
                 errors += 1
-                self.log.warning("reading the status of %s failed (%d/%d): %s", self.handle["job"], errors,
-                                 self.max_errors, err)
+                self.log.warning(
+                    "reading the status of %s failed (%d/%d): %s", self.handle["job"], errors, self.max_errors, err
+                )
                 if errors >= self.max_errors:
                     status = JobStatus("failed", f"could not read the job's status {errors} times: {err}")
                     yield TriggerEvent({"status": status.to_dict(), "handle": self.handle})

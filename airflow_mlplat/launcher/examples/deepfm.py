@@ -145,8 +145,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             history.append(float(total[0] / total[1]))
             print(f"rank {rank} epoch {epoch} loss {history[-1]:.5f}", flush=True)
         digest = parameter_digest(model.module)
-        metrics = {"loss_first_epoch": history[0], "loss_last_epoch": history[-1], "epochs": args.epochs,
-                   "rows": len(data), "world_size": world}
+        metrics = {
+            "loss_first_epoch": history[0],
+            "loss_last_epoch": history[-1],
+            "epochs": args.epochs,
+            "rows": len(data),
+            "world_size": world,
+        }
         data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
         (data_dir / "ranks").mkdir(parents=True, exist_ok=True)
         rank_file = data_dir / "ranks" / f"rank-{rank}.json"

@@ -116,3 +116,11 @@ def purchase_table(spark):
     table = "mlplat_tests.purchase_intent_behaviour"
     get_component("write_hive_table").func(ctx, data, table=table, partition={"dt": "2024-01-01"})
     return {"input_table": table, "partition_filter": "dt = '2024-01-01'"}
+
+
+@pytest.fixture
+def silent_port():
+    """A port on 127.0.0.1 that accepts connections and never answers (see tests/kube_unreachable.py)."""
+    from tests.kube_unreachable import silent_port_server
+
+    yield from silent_port_server()

@@ -8,6 +8,7 @@ import pytest
 
 from airflow_mlplat.launcher import ClusterProfile, DataVolume, Resources, TrainingJob, TrainingJobSpecError
 from airflow_mlplat.launcher.backends import get_backend
+from tests.kube_unreachable import kubeconfig
 
 GOOD = dict(
     name="ctr-rank", framework="tensorflow-ps", image="registry/ml:1", command=["python", "train.py"], ps=2, workers=3
@@ -103,17 +104,6 @@ def test_bad_spec_creates_nothing_on_either_backend(tmp_path: Path):
         local.submit(bad, local.handle(bad))
     assert not (tmp_path / "root").exists()
     # No API server exists at this address: a spec error must come before any request.
-    kube = get_backend("kubernetes", conn_id=None, config_dict=_kubeconfig("https://127.0.0.1:9"), request_timeout=1)
+    kube = get_backend("kubernetes", conn_id=None, config_dict=kubeconfig("https://127.0.0.1:9"), request_timeout=1)
     with pytest.raises(TrainingJobSpecError):
         kube.submit(bad, kube.handle(bad))
-
-
-def _kubeconfig(server: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "u", "user": {"token": "test"}}],
-        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
-        "current-context": "ctx",
-    }

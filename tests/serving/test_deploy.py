@@ -3,10 +3,8 @@ unreachable API server (no cluster runs here). The local test uses Spark: run un
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
 
 import httpx
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from airflow_mlplat.hooks.model_service import KubernetesModelServiceHook, ModelServiceError
 from airflow_mlplat.operators.deploy_model import DeployModelOperator
 from airflow_mlplat.services.process import port_open
+from tests.kube_unreachable import call_bounded, closed_port, kubeconfig
 
 
 def _kube_operator(**overrides) -> DeployModelOperator:
@@ -77,61 +76,19 @@ def test_unknown_backend_or_action_is_rejected_at_construction():
         DeployModelOperator(task_id="d", service_name="s", models=["models:/m@a"], action="restart")
 
 
-def _kubeconfig(server: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
-        "users": [{"name": "u", "user": {"token": "test"}}],
-        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
-        "current-context": "ctx",
-    }
-
-
-def _bounded(fn, limit: float = 120.0):
-    outcome: dict = {}
-
-    def target():
-        try:
-            outcome["value"] = fn()
-        except BaseException as error:  # noqa: BLE001 - handed back to the test
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"call did not return within {limit} s"
-    return outcome
-
-
-@pytest.fixture
-def silent_port():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield server.getsockname()[1]
-    server.close()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.parametrize("kind", ["refused", "silent"])
 def test_unreachable_api_server_fails_clearly(kind, request):
-    port = request.getfixturevalue("silent_port") if kind == "silent" else _closed_port()
+    port = request.getfixturevalue("silent_port") if kind == "silent" else closed_port()
     server = f"https://127.0.0.1:{port}"
-    hook = KubernetesModelServiceHook(None, request_timeout=1, config_dict=_kubeconfig(server))
+    hook = KubernetesModelServiceHook(None, request_timeout=1, config_dict=kubeconfig(server))
     spec = _kube_operator().service_spec()
-    outcome = _bounded(lambda: hook.deploy(spec))
+    outcome = call_bounded(lambda: hook.deploy(spec))
     error = outcome.get("error")
     assert isinstance(error, ModelServiceError), outcome
     assert f"Kubernetes API at {server} unreachable while applying Deployment/purchase-intent in namespace ml" in str(
         error
     )
-    outcome = _bounded(lambda: hook.stop("purchase-intent", "ml"))
+    outcome = call_bounded(lambda: hook.stop("purchase-intent", "ml"))
     assert isinstance(outcome.get("error"), ModelServiceError)
     assert "deleting HorizontalPodAutoscaler/purchase-intent" in str(outcome["error"])
 
@@ -177,7 +134,7 @@ def test_local_backend_reports_a_service_that_cannot_start(tmp_path):
         task_id="deploy",
         service_name="broken",
         models=["models:/nope@champion"],
-        tracking_uri=f"http://127.0.0.1:{_closed_port()}",
+        tracking_uri=f"http://127.0.0.1:{closed_port()}",
         state_root=str(tmp_path / "services"),
     )
     with pytest.raises(ModelServiceError, match=r"model service 'broken'.*(exited|never)"):

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
+from tests.airflow.conftest import SPARK_DEFAULTS
 
 from .airflow_cluster import AirflowCluster
 
@@ -28,13 +29,6 @@ UI_DIR = REPO_ROOT / "ui"
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = REPO_ROOT / "test-output" / "ui-e2e"
 PIPELINE = "purchase_intent_canvas"
-SPARK_DEFAULTS = {
-    "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.memory": "1g",
-}
 
 
 @pytest.fixture

@@ -26,9 +26,11 @@ def drift_of(index: int, windows: int, start: float = 0.0, end: float = 1.0) -> 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.realtime.generate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_mlplat.realtime.generate", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--out", required=True, help="folder the JSON-lines files go to")
-    parser.add_argument("--start", required=True, help="first window's start, ISO-8601 UTC (aligned down to the window)")
+    parser.add_argument("--start", required=True, help="first window start, ISO-8601 UTC (aligned down)")
     parser.add_argument("--windows", type=int, required=True, help="how many windows")
     parser.add_argument("--window-minutes", type=int, default=10, help="window length in minutes (divides 60)")
     parser.add_argument("--events", type=int, default=2000, help="events per window")

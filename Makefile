@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
+.PHONY: install flink demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
 
 install: $(STAMP) ui
 
@@ -37,7 +37,7 @@ demo: install
 demo-down:
 	@test -x $(BIN)/python && $(RUN) $(BIN)/python -m airflow_mlplat.demo --stop || true
 
-test: install chromium
+test: install flink chromium
 	$(RUN) $(BIN)/python -m pytest tests
 
 lint: install
@@ -47,10 +47,28 @@ bench: install
 	$(RUN) $(BIN)/python bench/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) .demo build *.egg-info
+	rm -rf $(VENV) $(FLINK_VENV) .demo build *.egg-info
 
 docs: install
 	$(BIN)/airflow-mlplat components docs
+
+# PyFlink in its own venv (it pins a py4j, numpy and pyarrow PySpark cannot share), plus the jars of
+# the mlplat-parquet format its jobs ship (compiled here, Parquet/Hadoop jars from the pyspark wheel).
+FLINK_VERSION := 2.3.0
+FLINK_VENV    := .venv-flink
+FLINK_STAMP   := $(FLINK_VENV)/.installed-$(FLINK_VERSION)
+FLINK_JAR     := $(FLINK_VENV)/mlplat-jars/mlplat-parquet-format.jar
+FLINK_SOURCES := $(wildcard airflow_mlplat/realtime/java/src/org/mlplat/flink/parquet/*.java) airflow_mlplat/realtime/flink_env.py
+
+flink: $(FLINK_JAR)
+
+$(FLINK_STAMP): | check-java
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(FLINK_VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(FLINK_VENV)/bin/python 'apache-flink==$(FLINK_VERSION)'
+	@touch $@
+
+$(FLINK_JAR): $(FLINK_SOURCES) $(FLINK_STAMP) $(STAMP)
+	$(BIN)/python -m airflow_mlplat.realtime.flink_env build
 
 # Local servers for a developer (tests start their own): state, pids and logs under .services/
 mlflow-up: install

@@ -1,0 +1,147 @@
+"""Run the behaviour-log Flink job from Airflow: submit, record the job id, wait for RUNNING, cancel on kill."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob, FlinkJobError, latest_checkpoint
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+RESTORE_CHOICES = ("latest", "none")
+
+
+class FlinkJobOperator(BaseOperator):
+    """Start the job that turns the behaviour log into event-time partitions with ``_SUCCESS``.
+
+    :param source: the JSON-lines folder the job watches (templated), or ``kafka`` (then ``kafka_servers``).
+    :param sink: the partitioned table's root folder or URL (templated).
+    :param checkpoint_dir: where checkpoints are retained (templated); a restart resumes from the newest.
+    :param window_minutes: partition length in minutes (divides 60); ``hm`` is the window start.
+    :param checkpoint_interval: e.g. ``"60 s"``; must be shorter than the window.
+    :param lateness_seconds: the watermark's delay behind the newest event time.
+    :param commit_policy: ``success-file`` or ``metastore,success-file``.
+    :param restore: ``latest`` (resume from the newest retained checkpoint if there is one), ``none``,
+        or a ``chk-N`` folder.
+    :param wait_for_termination: keep the task up until the job ends (killing the task cancels the job);
+        by default the task ends once the job is RUNNING and ``FlinkJobSensor`` watches it.
+    :param name: the embedded job's name (its state folder); a running job of that name is reused.
+    :param flink_conn_id: a Flink cluster's REST endpoint; ``flink_default`` undefined means the embedded
+        mini-cluster.
+
+    Pushes ``job_id`` and ``rest_url`` to XCom and returns the job as a dict.
+    """
+
+    template_fields: Sequence[str] = ("source", "sink", "checkpoint_dir", "restore", "kafka_servers", "name")
+    ui_color = "#e5c8f7"
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        sink: str,
+        checkpoint_dir: str,
+        window_minutes: int = 10,
+        checkpoint_interval: str = "60 s",
+        lateness_seconds: int = 5,
+        commit_policy: str = "success-file",
+        restore: str = "latest",
+        kafka_servers: str = "",
+        wait_for_termination: bool = False,
+        running_timeout: float = 180.0,
+        name: str = "behaviour-partitions",
+        state_root: str | None = None,
+        flink_conn_id: str = FlinkHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if window_minutes < 1 or 60 % window_minutes:
+            raise ValueError(f"FlinkJobOperator({self.task_id}).window_minutes={window_minutes}: must divide 60")
+        if commit_policy not in ("success-file", "metastore,success-file"):
+            raise ValueError(
+                f"FlinkJobOperator({self.task_id}).commit_policy={commit_policy!r}: "
+                "use 'success-file' or 'metastore,success-file'"
+            )
+        self.source, self.sink, self.checkpoint_dir = source, sink, checkpoint_dir
+        self.window_minutes = window_minutes
+        self.checkpoint_interval = checkpoint_interval
+        self.lateness_seconds = lateness_seconds
+        self.commit_policy = commit_policy
+        self.restore = restore
+        self.kafka_servers = kafka_servers
+        self.wait_for_termination = wait_for_termination
+        self.running_timeout = running_timeout
+        self.name = name
+        self.state_root = state_root
+        self.flink_conn_id = flink_conn_id
+        self._hook: FlinkHook | None = None
+        self._job: FlinkJob | None = None
+
+    def job_args(self) -> list[str]:
+        from airflow_mlplat.realtime.flink_env import pipeline_jars
+
+        args = [
+            "--source",
+            self.source,
+            "--sink",
+            self.sink,
+            "--checkpoint-dir",
+            self.checkpoint_dir,
+            "--window-minutes",
+            str(self.window_minutes),
+            "--checkpoint-interval",
+            self.checkpoint_interval,
+            "--lateness-seconds",
+            str(self.lateness_seconds),
+            "--commit-policy",
+            self.commit_policy,
+            "--jars",
+            pipeline_jars(),
+        ]
+        if self.source == "kafka":
+            args += ["--kafka-servers", self.kafka_servers]
+        restore_from = self._restore_point()
+        if restore_from:
+            self.log.info("Resuming from checkpoint %s", restore_from)
+            args += ["--restore-from", restore_from]
+        return args
+
+    def _restore_point(self) -> str:
+        if self.restore == "none":
+            return ""
+        if self.restore == "latest":
+            newest = latest_checkpoint(self.checkpoint_dir)
+            return str(newest) if newest else ""
+        if not (Path(self.restore) / "_metadata").exists():
+            raise FlinkJobError(
+                f"FlinkJobOperator({self.task_id}).restore={self.restore!r}: not a completed "
+                f"checkpoint (no _metadata); use 'latest', 'none' or a chk-N folder"
+            )
+        return self.restore
+
+    def execute(self, context: Context) -> dict[str, str]:
+        from airflow_mlplat.realtime.flink_env import JOB_SCRIPT
+
+        self._hook = FlinkHook(self.flink_conn_id)
+        state_root = Path(self.state_root) if self.state_root else None
+        self._job = self._hook.submit(JOB_SCRIPT, self.job_args(), name=self.name, state_root=state_root)
+        context["ti"].xcom_push(key="job_id", value=self._job.job_id)
+        context["ti"].xcom_push(key="rest_url", value=self._job.rest_url)
+        self._hook.wait_until_running(self._job, timeout=self.running_timeout)
+        self.log.info(
+            "Flink job %s is RUNNING (%s/#/job/running/%s)", self._job.job_id, self._job.rest_url, self._job.job_id
+        )
+        if self.wait_for_termination:
+            state = self._hook.wait_until_ended(self._job)
+            if state != "FINISHED":
+                raise FlinkJobError(f"Flink job {self._job.job_id} ended {state}")
+        return self._job.as_dict()
+
+    def on_kill(self) -> None:
+        if self._hook is not None and self._job is not None:
+            self._hook.cancel(self._job)

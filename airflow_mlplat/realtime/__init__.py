@@ -1,0 +1,1 @@
+"""The real-time loop: the behaviour log through Flink into event-time partitions, and what retrains on them."""

@@ -1,8 +1,8 @@
 """The behaviour-log job: JSON lines (or Kafka) -> Parquet partitions per event-time window, with ``_SUCCESS``.
 
 Runs under PyFlink in ``.venv-flink`` (it pins a py4j, pyarrow and numpy that PySpark cannot share), so
-this file imports only pyflink and the standard library. Submitted as a script: ``flink run -py`` on a
-cluster, or run by ``.venv-flink/bin/python`` on Flink's embedded mini-cluster.
+this file imports only pyflink, the standard library and ``events`` (numpy). Submitted as a script:
+``flink run -py`` on a cluster, or run by ``.venv-flink/bin/python`` on Flink's embedded mini-cluster.
 
 Exactly-once: the filesystem source keeps the files and offsets it has read in checkpoints; the sink's
 part files become visible only when the checkpoint that covers them completes; a partition is committed
@@ -18,20 +18,9 @@ import os
 import sys
 from pathlib import Path
 
-# Column names and Flink SQL types of one behaviour event; airflow_mlplat.realtime.events.EVENT_SCHEMA
-# is the same list on the Python side (a test keeps them equal).
-EVENT_COLUMNS = (
-    ("event_id", "STRING"),
-    ("user_id", "STRING"),
-    ("event_time", "TIMESTAMP(3)"),
-    ("page_views", "DOUBLE"),
-    ("duration", "DOUBLE"),
-    ("compare_clicks", "DOUBLE"),
-    ("dealer_calls", "DOUBLE"),
-    ("price_views", "DOUBLE"),
-    ("image_views", "DOUBLE"),
-    ("label", "INT"),
-)
+# The job plans on the client (``flink run`` or the mini-cluster's process), which has this checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from airflow_mlplat.realtime.events import EVENT_SCHEMA  # noqa: E402  (stdlib + numpy only)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,7 +45,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.window_minutes < 1 or 60 % args.window_minutes:
         parser.error(f"--window-minutes {args.window_minutes}: must divide 60 (1, 2, 3, 5, 10, 15, 20, 30 or 60)")
+    interval = duration_seconds(args.checkpoint_interval)
+    if interval is None or not 0 < interval < args.window_minutes * 60:
+        parser.error(
+            f"--checkpoint-interval {args.checkpoint_interval!r}: must be a duration such as '30 s' or '500 ms', "
+            f"shorter than the {args.window_minutes}-minute window"
+        )
     return args
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds in a Flink duration such as ``500 ms``, ``30 s``, ``2 min``; None when unreadable."""
+    units = {"ms": 0.001, "s": 1.0, "min": 60.0}
+    number = text.strip().rstrip("abcdefghijklmnopqrstuvwxyz").strip()
+    unit = text.strip()[len(number) :].strip() or "ms"
+    try:
+        return float(number) * units[unit]
+    except (ValueError, KeyError):
+        return None
 
 
 def as_url(location: str) -> str:
@@ -64,7 +70,7 @@ def as_url(location: str) -> str:
 
 
 def source_ddl(args: argparse.Namespace) -> str:
-    columns = ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in EVENT_COLUMNS)
+    columns = ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in EVENT_SCHEMA)
     if args.source == "kafka":
         # Production: needs flink-sql-connector-kafka on the cluster's classpath (see docs/realtime.md).
         options = {
@@ -92,7 +98,7 @@ def source_ddl(args: argparse.Namespace) -> str:
 
 
 def sink_ddl(args: argparse.Namespace) -> str:
-    columns = ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in EVENT_COLUMNS)
+    columns = ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in EVENT_SCHEMA)
     options = {
         "connector": "filesystem",
         "path": as_url(args.sink),
@@ -112,7 +118,7 @@ def sink_ddl(args: argparse.Namespace) -> str:
 
 
 def insert_sql(args: argparse.Namespace) -> str:
-    names = ", ".join(f"`{name}`" for name, _ in EVENT_COLUMNS)
+    names = ", ".join(f"`{name}`" for name, _ in EVENT_SCHEMA)
     window_start = f"TIMESTAMPADD(MINUTE, -MOD(EXTRACT(MINUTE FROM event_time), {args.window_minutes}), event_time)"
     return (
         f"INSERT INTO behaviour_partitions SELECT {names}, "

@@ -1,0 +1,187 @@
+"""The pieces of the ``realtime_retrain`` DAG: which windows a run uses, and tasks configured by the run's Params.
+
+A run evaluates on the newest closed window: the one ending at the floor (to ``window_minutes``) of
+``params.window_end`` when set, else of the run's data-interval end (else of its run_after). It trains
+on the ``train_windows`` windows before it whose partitions are committed (``_SUCCESS``).
+
+Importing this module imports neither pyspark nor mlflow.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow_mlplat.operators.model_gate import ModelGateOperator
+from airflow_mlplat.realtime.events import partition_name, partition_path, window_start_of
+from airflow_mlplat.sensors.partition_ready import PartitionReadySensor
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+MARKER = "_SUCCESS"
+
+
+def _naive_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        from datetime import UTC
+
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def evaluation_window(window_minutes: int, window_end: Any = None, *fallbacks: Any) -> datetime:
+    """Start (naive UTC) of the newest window that ended at or before the first set of ``window_end``, fallbacks."""
+    end = next((value for value in (window_end, *fallbacks) if value not in (None, "")), None)
+    if end is None:
+        raise ValueError("realtime_retrain: no window end: set params.window_end or run with a data interval")
+    return window_start_of(_naive_utc(end), int(window_minutes)) - timedelta(minutes=int(window_minutes))
+
+
+def training_windows(newest: datetime, window_minutes: int, count: int) -> list[datetime]:
+    """The ``count`` windows before ``newest``, oldest first."""
+    return [newest - timedelta(minutes=int(window_minutes) * k) for k in range(int(count), 0, -1)]
+
+
+def partition_filter(windows: list[datetime]) -> str:
+    """A Spark SQL condition keeping exactly these windows' partitions.
+
+    It works whether Spark infers ``dt``/``hm`` as strings or as date/int (``hm=0010`` -> 10).
+    """
+    keys = ", ".join(f"'{partition_name(w).replace('dt=', '').replace('/hm=', '/')}'" for w in windows)
+    return f"concat(CAST(dt AS STRING), '/', lpad(CAST(hm AS STRING), 4, '0')) IN ({keys})"
+
+
+def plan(params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None) -> dict[str, Any]:
+    """What a run works on: ``eval_window``, ``eval_url``, ``train_windows`` (all asked for), ``train_filter``."""
+    minutes = int(params["window_minutes"])
+    newest = evaluation_window(minutes, params.get("window_end"), data_interval_end, run_after)
+    base = str(params["partitions_base"])
+    wanted = training_windows(newest, minutes, int(params["train_windows"]))
+    return {
+        "eval_window": newest.isoformat(),
+        "eval_url": partition_path(base, newest),
+        "train_windows": [w.isoformat() for w in wanted],
+        "train_filter": partition_filter(wanted),
+    }
+
+
+def committed_training_filter(params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None) -> str:
+    """The filter of the training windows whose partitions have ``_SUCCESS``.
+
+    :raises ValueError: none of them is committed (names the partitions looked at).
+    """
+    from airflow_mlplat.storage.urls import exists, marker_url
+
+    run = plan(params, data_interval_end, run_after)
+    base = str(params["partitions_base"])
+    ready = [
+        w
+        for w in map(datetime.fromisoformat, run["train_windows"])
+        if exists(marker_url(partition_path(base, w), MARKER))
+    ]
+    if not ready:
+        looked = ", ".join(partition_path(base, datetime.fromisoformat(w)) for w in run["train_windows"])
+        raise ValueError(f"realtime_retrain: no committed training partition ({MARKER}) among: {looked}")
+    return partition_filter(ready)
+
+
+class WindowPartitionSensor(PartitionReadySensor):
+    """:class:`PartitionReadySensor` whose timeout and poke interval come from the run's Params.
+
+    ``params.sensor_timeout_s`` and ``params.sensor_poke_interval_s`` (seconds) when present.
+    """
+
+    def _apply_params(self, context: Context) -> None:
+        params = context.get("params") or {}
+        if params.get("sensor_timeout_s") not in (None, ""):
+            self.timeout = float(params["sensor_timeout_s"])
+        if params.get("sensor_poke_interval_s") not in (None, ""):
+            self.poke_interval = float(params["sensor_poke_interval_s"])
+
+    def execute(self, context: Context) -> Any:
+        self._apply_params(context)
+        return super().execute(context)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        self._apply_params(context)
+        return super().execute_complete(context, event)
+
+
+class ParamsModelGateOperator(ModelGateOperator):
+    """:class:`ModelGateOperator` whose metric, direction, margin and floors come from the run's Params."""
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        params = context.get("params") or {}
+        if params.get("metric"):
+            self.metric = str(params["metric"])
+        if params.get("direction"):
+            from airflow_mlplat.gating.decision import DIRECTIONS
+
+            if params["direction"] not in DIRECTIONS:
+                raise ValueError(f"{self.task_id}: params.direction must be one of {DIRECTIONS}")
+            self.direction = str(params["direction"])
+        if params.get("margin") not in (None, ""):
+            self.margin = float(params["margin"])
+        if isinstance(params.get("floors"), Mapping):
+            self.floors = {str(k): float(v) for k, v in params["floors"].items()}
+        return super().execute(context)
+
+
+def tracking_uri() -> str:
+    from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
+
+    uri = MlflowTrackingHook("mlflow_default").tracking_uri()
+    if not uri:
+        raise ValueError(
+            "realtime_retrain: no MLflow server: define the connection mlflow_default or MLFLOW_TRACKING_URI"
+        )
+    return uri
+
+
+def evaluate(context: Context) -> dict[str, Any]:
+    """The evaluate task: the registered candidate and the champion, scored on the newest partition."""
+    from airflow_mlplat.realtime.evaluate import evaluate_candidate
+
+    params = context["params"]
+    tracking = context["ti"].xcom_pull(task_ids="train", key="tracking") or {}
+    registered = tracking.get("registered_model") or {}
+    if not registered.get("version"):
+        raise ValueError(
+            "realtime_retrain.evaluate: the train task registered no model version (is the run tracked? "
+            f"tracking XCom: {tracking!r})"
+        )
+    run = plan(params, context.get("data_interval_end"), getattr(context.get("dag_run"), "run_after", None))
+    result = evaluate_candidate(
+        tracking_uri(),
+        registered.get("name") or params["model_name"],
+        registered["version"],
+        run["eval_url"],
+        alias=params["alias"],
+    )
+    result["model_name"] = registered.get("name") or params["model_name"]
+    result["eval_window"] = run["eval_window"]
+    return result
+
+
+def notify_serving(context: Context, timeout: float = 30.0) -> dict[str, Any]:
+    """POST ``params.serving_url``/admin/reload after a promotion; without a URL serving follows the alias itself."""
+    params = context["params"]
+    decision = context["ti"].xcom_pull(task_ids="gate") or {}
+    url = str(params.get("serving_url") or "").rstrip("/")
+    if decision.get("decision") != "promoted":
+        return {"notified": False, "why": f"decision {decision.get('decision')!r}: nothing to reload"}
+    if not url:
+        return {"notified": False, "why": "no serving_url: the service follows the alias by polling"}
+    request = urllib.request.Request(f"{url}/admin/reload", data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = json.load(response)
+    except OSError as error:
+        raise RuntimeError(f"realtime_retrain.notify_serving: POST {url}/admin/reload failed: {error}") from error
+    return {"notified": True, "url": url, "versions": body.get("versions")}

@@ -1,0 +1,110 @@
+"""Every ten minutes: retrain on the newest behaviour-event partitions, gate, promote, tell serving.
+
+The Flink job writes ``BASE/dt=YYYY-MM-DD/hm=HHMM`` Parquet partitions per event-time window and
+commits each with ``_SUCCESS``. A run's data interval is the window that just closed:
+
+1. ``wait_partition`` waits (deferrable) for that window's ``_SUCCESS``;
+2. ``train`` runs ``pipelines/realtime_retrain.json`` through the engine on the ``train_windows``
+   committed windows BEFORE it and registers the model in MLflow;
+3. ``evaluate`` scores the new version and the champion (``MODEL@alias``) on the closed window;
+4. ``gate`` promotes only if the candidate beats the champion by ``margin`` and passes ``floors``,
+   recording every decision (``airflow-mlplat promotions MODEL``);
+5. ``notify_serving`` POSTs ``serving_url``/admin/reload after a promotion (without a URL the
+   service follows the alias by polling).
+
+``window_end`` (ISO, UTC) overrides the data-interval end, e.g. for windows shorter than ten
+minutes or a manual run. MLflow: the ``mlflow_default`` connection, else ``$MLFLOW_TRACKING_URI``.
+Param defaults come from ``$MLPLAT_REALTIME_PARTITIONS``, ``$MLPLAT_REALTIME_MODEL`` and
+``$MLPLAT_REALTIME_SERVING_URL`` when set.
+"""
+
+import os
+from pathlib import Path
+
+from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator
+from airflow_mlplat.pipeline import load_pipeline, validate_pipeline
+from airflow_mlplat.realtime import tasks as rt
+
+DAG_ID = "realtime_retrain"
+TRAIN = Path(__file__).parent / "pipelines" / "realtime_retrain.json"
+RUN_AFTER = "(dag_run.run_after if dag_run else None)"
+
+train_document = load_pipeline(TRAIN)
+validate_pipeline(train_document, source=str(TRAIN))
+# The registered model's name is the run's Param (rendered with the rest of the document).
+train_document["register"]["name"] = "{{ params.model_name }}"
+
+params = {
+    "partitions_base": Param(
+        os.environ.get("MLPLAT_REALTIME_PARTITIONS", "/tmp/mlplat-realtime/partitions"),
+        type="string",
+        description="Folder or URL of the dt=/hm= partitions the Flink job writes",
+    ),
+    "window_minutes": Param(10, type="integer", minimum=1, maximum=60, description="Window length (divides 60)"),
+    "window_end": Param(
+        "", type="string", description="ISO UTC end of the window to evaluate on (empty: data interval end)"
+    ),
+    "train_windows": Param(3, type="integer", minimum=1, description="Windows before the newest to train on"),
+    "model_name": Param(
+        os.environ.get("MLPLAT_REALTIME_MODEL", "realtime_purchase_intent"),
+        type="string",
+        description="Registered model",
+    ),
+    "alias": Param("champion", type="string", description="The alias the gate moves and serving follows"),
+    "metric": Param("auc_roc", type="string", description="Metric compared on the newest window"),
+    "direction": Param("max", enum=["max", "min"], description="Whether a higher metric is better"),
+    "margin": Param(0.005, type="number", minimum=0, description="How much the candidate must beat the champion by"),
+    "floors": Param({"auc_roc": 0.6}, type="object", description="{metric: minimum} the candidate must reach"),
+    "serving_url": Param(
+        os.environ.get("MLPLAT_REALTIME_SERVING_URL", ""), type="string", description="Service to POST /admin/reload to"
+    ),
+    "sensor_timeout_s": Param(900, type="number", minimum=1, description="How long to wait for the partition"),
+    "sensor_poke_interval_s": Param(10, type="number", minimum=0.1, description="Seconds between partition checks"),
+    "max_iter": Param(50, type="integer", minimum=1, description="Logistic regression iterations"),
+    "reg_param": Param(0.001, type="number", minimum=0, description="Logistic regression L2 regularisation"),
+}
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Retrain on the newest Flink partitions every ten minutes; promote only a better model",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("*/10 * * * *", timezone="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    params=params,
+    user_defined_macros={"rt_plan": rt.plan, "rt_train_filter": rt.committed_training_filter},
+    tags=["mlplat", "realtime", "spark", "mlflow"],
+) as dag:
+    wait_partition = rt.WindowPartitionSensor(
+        task_id="wait_partition",
+        partition_url=f"{{{{ rt_plan(params, data_interval_end, {RUN_AFTER})['eval_url'] }}}}",
+        deferrable=True,
+    )
+    train = SparkPipelineOperator(
+        task_id="train",
+        pipeline=train_document,
+        params_override={"partition_filter": f"{{{{ rt_train_filter(params, data_interval_end, {RUN_AFTER}) }}}}"},
+    )
+
+    @task(task_id="evaluate")
+    def evaluate() -> dict:
+        return rt.evaluate(get_current_context())
+
+    gate = rt.ParamsModelGateOperator(
+        task_id="gate",
+        model_name="{{ ti.xcom_pull(task_ids='evaluate')['model_name'] }}",
+        candidate_version="{{ ti.xcom_pull(task_ids='evaluate')['candidate_version'] }}",
+        metric="auc_roc",
+        alias="{{ params.alias }}",
+        candidate_metrics="{{ ti.xcom_pull(task_ids='evaluate')['candidate'] }}",
+        champion_metrics="{{ ti.xcom_pull(task_ids='evaluate')['champion'] }}",
+    )
+
+    @task(task_id="notify_serving")
+    def notify_serving() -> dict:
+        return rt.notify_serving(get_current_context())
+
+    wait_partition >> train >> evaluate() >> gate >> notify_serving()

@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install flink demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
+.PHONY: install flink flink-up flink-down demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
 
 install: $(STAMP) ui
 
@@ -89,6 +89,14 @@ bench-serving: install
 
 hive-up: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.services hive up
+
+# A Flink session cluster on 127.0.0.1 (jobs go there when AIRFLOW_CONN_FLINK_DEFAULT is set; otherwise
+# each job runs on its own embedded mini-cluster).
+flink-up: install flink
+	$(RUN) $(BIN)/python -m airflow_mlplat.services flink up
+
+flink-down:
+	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services flink down || true
 
 hive-down:
 	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services hive down || true

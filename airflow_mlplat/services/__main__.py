@@ -1,4 +1,4 @@
-"""``python -m airflow_mlplat.services {mlflow,hive} {up,down,status}``: the local servers, by PID."""
+"""``python -m airflow_mlplat.services {mlflow,hive,flink} {up,down,status}``: the local servers, by PID."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ DEFAULT_ROOT = Path(os.environ.get("MLPLAT_SERVICES_DIR", ".services"))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.services", description=__doc__)
-    parser.add_argument("service", choices=["mlflow", "hive"])
+    parser.add_argument("service", choices=["mlflow", "hive", "flink"])
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory (default: %(default)s)")
     args = parser.parse_args(argv)
 
     if args.service == "hive":
         return _hive(args.action, args.root)
+    if args.service == "flink":
+        return _flink(args.action, args.root)
 
     from airflow_mlplat.services import mlflow_server
 
@@ -56,6 +58,26 @@ def _hive(action: str, root: Path) -> int:
             status = f"running on port {state.port} (pid {state.pid})" if state.running() else "not running"
             print(f"{name}: {status}")
         return 0 if local.metastore.running() and local.hiveserver2.running() else 3
+    return 0
+
+
+def _flink(action: str, root: Path) -> int:
+    from airflow_mlplat.services.flink_cluster import LocalFlinkCluster
+
+    cluster = LocalFlinkCluster(root / "flink")
+    if action == "up":
+        url = cluster.start()
+        host_port = url.split("://", 1)[1]
+        print(f"Flink session cluster: {url} (JobManager pid {cluster.jobmanager.pid}, logs under {cluster.root})")
+        print(f"export AIRFLOW_CONN_FLINK_DEFAULT='flink://{host_port}'")
+    elif action == "down":
+        running = cluster.rest_url() is not None
+        cluster.stop()
+        print("stopped" if running else "not running")
+    else:
+        url = cluster.rest_url()
+        print(f"running at {url}" if url else "not running")
+        return 0 if url else 3
     return 0
 
 

@@ -163,3 +163,35 @@ def test_operator_reuses_a_running_job_and_on_kill_cancels_it(job_dirs):
     first.on_kill()
     assert not pid_alive(pid)
     assert hook.attach(job_dirs["state"] / "behaviour-partitions") is None
+
+
+@pytest.fixture(scope="module")
+def flink_cluster(tmp_path_factory):
+    from airflow_mlplat.services.flink_cluster import LocalFlinkCluster
+
+    cluster = LocalFlinkCluster(tmp_path_factory.mktemp("flink-cluster"))
+    url = cluster.start()
+    yield url
+    cluster.stop()
+    assert not cluster.jobmanager.running() and not cluster.taskmanager.running()
+
+
+def test_submitted_to_a_session_cluster_with_flink_run(flink_cluster, job_dirs, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_FLINK_DEFAULT", flink_cluster.replace("http://", "flink://"))
+    hook = FlinkHook()
+    ingest = operator(job_dirs, restore="none")
+    job = FlinkJob(**ingest.execute({"ti": XComRecorder()}))
+    assert job.rest_url == flink_cluster and job.state_dir == ""
+    assert hook.is_running(job)
+
+    events = window_events(minute(0), WINDOW, 500, seed=7, drift=0.0)
+    write_jsonl(events, job_dirs["source"], "w0")
+    write_jsonl(window_events(minute(WINDOW), WINDOW, 10, seed=7, drift=0.0), job_dirs["source"], "w1")
+    first = partition_path(job_dirs["sink"], minute(0))
+    wait_for_commits(job_dirs["sink"], [first])
+    assert sorted(event_ids(Path(first))) == sorted(e["event_id"] for e in events)
+    table = pq.read_table(first)
+    assert table.schema.field("event_time").type == "timestamp[us]" and table.schema.field("label").type == "int32"
+
+    ingest.on_kill()
+    assert hook.state(job) == "CANCELED"

@@ -22,6 +22,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.operators.distributed_training",
                     "airflow_mlplat.operators.deploy_model",
                     "airflow_mlplat.operators.model_gate",
+                    "airflow_mlplat.operators.flink_job",
                 ],
             }
         ],
@@ -32,13 +33,18 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.hooks.spark_pipeline",
                     "airflow_mlplat.hooks.hive_metastore",
                     "airflow_mlplat.hooks.model_service",
+                    "airflow_mlplat.hooks.flink",
                 ],
             },
         ],
         "sensors": [
             {
                 "integration-name": "ML platform",
-                "python-modules": ["airflow_mlplat.sensors.partition_ready", "airflow_mlplat.sensors.training_job"],
+                "python-modules": [
+                    "airflow_mlplat.sensors.partition_ready",
+                    "airflow_mlplat.sensors.training_job",
+                    "airflow_mlplat.sensors.flink_job",
+                ],
             },
         ],
         "triggers": [
@@ -46,6 +52,9 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "ML platform",
                 "python-modules": ["airflow_mlplat.triggers.partition_ready", "airflow_mlplat.triggers.training_job"],
             },
+        ],
+        "connection-types": [
+            {"connection-type": "flink", "hook-class-name": "airflow_mlplat.hooks.flink.FlinkHook"},
         ],
         "integrations": [
             {

@@ -6,7 +6,7 @@ this file imports only pyflink, the standard library and ``events`` (numpy). Sub
 
 Exactly-once: the filesystem source keeps the files and offsets it has read in checkpoints; the sink's
 part files become visible only when the checkpoint that covers them completes; a partition is committed
-(``_SUCCESS``, optionally the metastore) once the watermark passes its window end plus the delay. A job
+(``_SUCCESS``) once the watermark passes its window end plus the delay. A job
 restarted from its last retained checkpoint therefore neither loses nor repeats an event.
 """
 
@@ -33,7 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-dir", required=True, help="retained checkpoints (restart from the newest)")
     parser.add_argument("--restore-from", default="", help="a checkpoint (chk-N folder) to resume from")
     parser.add_argument("--monitor-interval", default="1 s", help="how often the source folder is listed")
-    parser.add_argument("--commit-policy", default="success-file", help="success-file or metastore,success-file")
+    parser.add_argument(
+        "--commit-policy",
+        default="success-file",
+        choices=["success-file", "metastore,success-file"],
+        help="metastore needs the table in a HiveCatalog (flink-sql-connector-hive on the cluster)",
+    )
     parser.add_argument("--format", default="mlplat-parquet", help="mlplat-parquet, or parquet with flink-sql-parquet")
     parser.add_argument("--jars", default="", help="';'-separated jar URLs the job needs (the format and its deps)")
     parser.add_argument("--kafka-topic", default="behaviour_log")
@@ -45,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.window_minutes < 1 or 60 % args.window_minutes:
         parser.error(f"--window-minutes {args.window_minutes}: must divide 60 (1, 2, 3, 5, 10, 15, 20, 30 or 60)")
+    if "metastore" in args.commit_policy:
+        parser.error(
+            "--commit-policy metastore,success-file: the metastore policy registers partitions only for tables "
+            "in a HiveCatalog, which needs flink-sql-connector-hive (a Maven jar this build does not ship); "
+            "use success-file and add the partition from Airflow (e.g. run_hiveql) instead"
+        )
     interval = duration_seconds(args.checkpoint_interval)
     if interval is None or not 0 < interval < args.window_minutes * 60:
         parser.error(

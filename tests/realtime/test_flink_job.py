@@ -87,6 +87,7 @@ def test_the_sink_is_partitioned_by_event_time_and_committed_by_watermark():
         (["--window-minutes", "7"], "--window-minutes 7: must divide 60"),
         (["--window-minutes", "2", "--checkpoint-interval", "2 min"], "shorter than the 2-minute window"),
         (["--checkpoint-interval", "soon"], "--checkpoint-interval 'soon'"),
+        (["--commit-policy", "metastore,success-file"], "flink-sql-connector-hive"),
     ],
 )
 def test_bad_job_arguments_are_named(args, message, capsys):
@@ -95,9 +96,16 @@ def test_bad_job_arguments_are_named(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_operator_rejects_a_window_that_does_not_divide_an_hour():
-    with pytest.raises(ValueError, match=r"FlinkJobOperator\(ingest\).window_minutes=7"):
-        FlinkJobOperator(task_id="ingest", source="s", sink="t", checkpoint_dir="c", window_minutes=7)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"window_minutes": 7}, r"FlinkJobOperator\(ingest\).window_minutes=7: must divide 60"),
+        ({"commit_policy": "metastore,success-file"}, r"commit_policy=.*flink-sql-connector-hive"),
+    ],
+)
+def test_operator_rejects_bad_settings_when_the_dag_is_parsed(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FlinkJobOperator(task_id="ingest", source="s", sink="t", checkpoint_dir="c", **kwargs)
 
 
 def test_killed_mid_window_and_restarted_from_its_checkpoint_loses_and_repeats_no_event(job_dirs):

@@ -13,7 +13,7 @@ import pytest
 
 from tests.airflow.conftest import DAGS_FOLDER, REPO_ROOT
 
-HEAVY_MODULES = ("pyspark", "mlflow")
+HEAVY_MODULES = ("pyspark", "mlflow", "pyflink", "pyarrow")
 
 PER_NODE = {
     "name": "per_node_example",
@@ -56,7 +56,9 @@ def test_dag_files_import_neither_pyspark_nor_mlflow():
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert {"purchase_intent_gbdt", "purchase_intent_gbdt_synthetic"} <= set(result["dags"])
+    assert {"purchase_intent_gbdt", "purchase_intent_gbdt_synthetic", "realtime_ingest", "realtime_retrain"} <= set(
+        result["dags"]
+    )
     assert result["heavy"] == []
 
 

@@ -43,6 +43,9 @@ with DAG(
             type="string",
             description="Retained checkpoints; a restart resumes from the newest",
         ),
+        "checkpoint_interval": Param(
+            "60 s", type="string", description="How often the job checkpoints (shorter than the 10-minute window)"
+        ),
     },
     tags=["mlplat", "realtime", "flink"],
 ) as dag:
@@ -52,7 +55,7 @@ with DAG(
         sink="{{ params.partitions }}",
         checkpoint_dir="{{ params.checkpoints }}",
         window_minutes=10,
-        checkpoint_interval="60 s",
+        checkpoint_interval="{{ params.checkpoint_interval }}",
     )
     check_running = FlinkJobSensor(
         task_id="check_running",

@@ -23,7 +23,8 @@ class FlinkJobOperator(BaseOperator):
     :param sink: the partitioned table's root folder or URL (templated).
     :param checkpoint_dir: where checkpoints are retained (templated); a restart resumes from the newest.
     :param window_minutes: partition length in minutes (divides 60); ``hm`` is the window start.
-    :param checkpoint_interval: e.g. ``"60 s"``; must be shorter than the window.
+    :param checkpoint_interval: e.g. ``"60 s"`` (templated); must be shorter than the window (the job
+        refuses to start otherwise, naming both).
     :param lateness_seconds: the watermark's delay behind the newest event time.
     :param commit_policy: ``success-file``. (``metastore,success-file`` needs the table in a HiveCatalog,
         that is flink-sql-connector-hive, which this build does not ship: the job refuses it by name.)
@@ -38,7 +39,15 @@ class FlinkJobOperator(BaseOperator):
     Pushes ``job_id`` and ``rest_url`` to XCom and returns the job as a dict.
     """
 
-    template_fields: Sequence[str] = ("source", "sink", "checkpoint_dir", "restore", "kafka_servers", "name")
+    template_fields: Sequence[str] = (
+        "source",
+        "sink",
+        "checkpoint_dir",
+        "checkpoint_interval",
+        "restore",
+        "kafka_servers",
+        "name",
+    )
     ui_color = "#e5c8f7"
 
     def __init__(

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from airflow_mlplat.local_run import configure_airflow
+
 DAG_ID = "purchase_intent_gbdt_synthetic"
 SERVICE = "purchase-intent"
 #: One user's browsing behaviour: the registered model's raw input columns.
@@ -33,20 +35,6 @@ EXAMPLE_ROW = {
     "price_views": 9.0,
     "image_views": 31.0,
 }
-
-
-def _configure(home: Path, dags_folder: Path) -> None:
-    # Airflow reads these when first imported: set them before anything imports it.
-    airflow_home = home / "airflow"
-    airflow_home.mkdir(parents=True, exist_ok=True)
-    os.environ["AIRFLOW_HOME"] = str(airflow_home)
-    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{airflow_home / 'airflow.db'}"
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags_folder)
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    os.environ["AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS"] = "False"
-    os.environ["MLPLAT_RUN_ROOT"] = str(home / "runs")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 
 def _print_results(report_path: Path) -> None:
@@ -146,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stop", action="store_true", help="stop what --keep-serving left running, then exit")
     args = parser.parse_args(argv)
     home, dags_folder = args.home.resolve(), args.dags_folder.resolve()
-    _configure(home, dags_folder)
+    configure_airflow(home, dags_folder)
     if args.stop:
         from airflow_mlplat.services.hive import LocalHive
 

@@ -6,11 +6,30 @@ a known bundle, else creating the run fails with "the dag is not serialized".
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 #: The bundle of the configured dags folder (Airflow's default local bundle).
 BUNDLE_NAME = "dags-folder"
+
+
+def configure_airflow(home: Path, dags_folder: Path) -> None:
+    """Point Airflow at a SQLite DB under ``home/airflow`` and at ``dags_folder``; engine runs under ``home/runs``.
+
+    Airflow reads these when first imported: call this before anything imports it.
+    """
+    airflow_home = home / "airflow"
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    os.environ["AIRFLOW_HOME"] = str(airflow_home)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{airflow_home / 'airflow.db'}"
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags_folder)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS"] = "False"
+    os.environ["MLPLAT_RUN_ROOT"] = str(home / "runs")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 
 def migrate_db() -> None:

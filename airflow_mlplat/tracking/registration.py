@@ -62,6 +62,14 @@ def _verified_pmml(model: Any, sample: Any, rows: int, directory: str) -> tuple[
     return path, result.as_metrics()
 
 
+def model_requirements() -> list[str]:
+    """What loading the Spark flavour needs: the pyspark and mlflow this run used."""
+    import mlflow
+    import pyspark
+
+    return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]
+
+
 def register_model(
     client: Any,
     pipeline: Pipeline,
@@ -95,7 +103,10 @@ def register_model(
             pmml_path, pmml_metrics = _verified_pmml(model, sample, spec.sample_rows, scratch)
             mlflow.log_metrics({f"pmml.{k}": float(v) for k, v in pmml_metrics.items()})
         # (This MLflow's Spark flavour names the model by artifact_path, not name=.)
-        logged = mlflow.spark.log_model(model, artifact_path=MODEL_ARTIFACT, signature=signature)
+        # Stated, not inferred: inference loads the model again in a child process (about 20 s).
+        logged = mlflow.spark.log_model(
+            model, artifact_path=MODEL_ARTIFACT, signature=signature, pip_requirements=model_requirements()
+        )
         pipeline_path = os.path.join(scratch, "pipeline.json")
         with open(pipeline_path, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=2, default=str)

@@ -107,6 +107,10 @@ def test_registry_round_trip_scores_like_the_run(tracked, mlflow_server, spark, 
     mlmodel = yaml.safe_load((Path(local) / "MLmodel").read_text())
     inputs = json.loads(mlmodel["signature"]["inputs"])
     assert [c["name"] for c in inputs] == FEATURES and {c["type"] for c in inputs} == {"double"}
+    import pyspark
+
+    requirements = (Path(local) / "requirements.txt").read_text().split()
+    assert f"pyspark=={pyspark.__version__}" in requirements and f"mlflow=={mlflow.__version__}" in requirements
 
     loaded = PipelineModel.load(str(Path(local) / "sparkml"))
     original = PipelineModel.load(report["outputs"]["model"])

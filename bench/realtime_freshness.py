@@ -1,0 +1,247 @@
+"""Freshness of the real-time loop: from a partition's ``_SUCCESS`` to the promoted model answering requests.
+
+Everything real, on this machine:
+- Flink: the ``realtime_ingest`` DAG starts the behaviour-log job on the embedded mini-cluster, with
+  ten-minute windows and 1 s checkpoints.
+- Spark: ``realtime_retrain`` trains through spark-submit.
+- MLflow: a fresh server on loopback.
+- Serving: a prediction service following ``MODEL@champion``; the DAG POSTs ``/admin/reload``.
+
+The label concept flips every three windows (drift 0 ↔ 1), so each round's candidate, trained on the
+two windows before the evaluated one, beats the champion trained on the other concept.
+
+Each measured round:
+1. Starts the retrain run while the window is still open; its deferrable sensor polls every ``--poke`` s.
+2. A second thread then writes the next window's events. They move the watermark, and Flink commits the
+   partition: ``_SUCCESS``.
+3. A client polls the service the whole time.
+
+Freshness = the first answer from the new version − ``_SUCCESS``'s mtime. Steps, from the task
+instances: the sensor noticing, train, evaluate, gate, notify, and the service switching (from the
+start of notify to the first answer of the new version).
+
+The baseline, measured in the same run, is the train task alone (the spark-submit that any retraining
+pays). Printed: medians over the rounds, the loop's overhead as a ratio to that baseline, and freshness
+as a ratio to the 60 s target. Run it under the Spark lock:
+
+    flock /tmp/mlplat-spark.lock .venv/bin/python bench/realtime_freshness.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from airflow_mlplat.local_run import configure_airflow  # noqa: E402
+from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl  # noqa: E402
+
+W = 10
+START = datetime(2026, 11, 27, 6, 0)
+TARGET_S = 60.0
+STEPS = ("wait_partition", "train", "evaluate", "gate", "notify_serving")
+
+
+def window(j: int) -> datetime:
+    return START + timedelta(minutes=j * W)
+
+
+class VersionWatcher(threading.Thread):
+    """Polls the service; remembers when each version first answered, and counts failures."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.first_seen: dict[str, float] = {}
+        self.requests = 0
+        self.failures: list[str] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        row = dict.fromkeys(FEATURES, 1.0)
+        with httpx.Client(timeout=10) as client:
+            while not self.done.is_set():
+                try:
+                    response = client.post(f"{self.url}/predict", json=row)
+                    self.requests += 1
+                    if response.status_code != 200:
+                        self.failures.append(f"HTTP {response.status_code}")
+                    else:
+                        self.first_seen.setdefault(response.headers["x-model-version"], time.time())
+                except httpx.HTTPError as error:
+                    self.failures.append(repr(error))
+                self.done.wait(0.02)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="measured windows (after one warm-up)")
+    parser.add_argument("--events", type=int, default=1500, help="events per ten-minute window")
+    parser.add_argument("--poke", type=float, default=1.0, help="the sensor's poll interval (s)")
+    args = parser.parse_args(argv)
+
+    home = Path(tempfile.mkdtemp(prefix="mlplat-freshness-"))
+    dirs = {name: home / name for name in ("source", "partitions", "checkpoints", "flink", "services")}
+    for folder in dirs.values():
+        folder.mkdir()
+    configure_airflow(home, ROOT / "dags")
+    os.environ.update(
+        MLPLAT_REALTIME_SOURCE=str(dirs["source"]),
+        MLPLAT_REALTIME_PARTITIONS=str(dirs["partitions"]),
+        MLPLAT_REALTIME_CHECKPOINTS=str(dirs["checkpoints"]),
+        MLPLAT_FLINK_STATE_DIR=str(dirs["flink"]),
+    )
+    from airflow_mlplat.services.mlflow_server import start_mlflow, stop_mlflow
+
+    tracking_uri = start_mlflow(home / "mlflow")
+    os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+    try:
+        return run_rounds(args, dirs, tracking_uri)
+    finally:
+        stop_mlflow(home / "mlflow")
+
+
+def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: str) -> int:
+    from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
+    from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+    from airflow_mlplat.local_run import load_dags, migrate_db, run_dag, task_states, xcom_value
+
+    migrate_db()
+    dags = load_dags(ROOT / "dags")
+    ingest, retrain = dags.get_dag("realtime_ingest"), dags.get_dag("realtime_retrain")
+    source, sink = dirs["source"], dirs["partitions"]
+    model = "freshness_bench"
+
+    def emit(j: int) -> None:
+        drift = float((j // 3) % 2)  # the concept flips every three windows
+        write_jsonl(window_events(window(j), W, args.events, seed=5, drift=drift), source, f"w{j:03d}")
+
+    def committed(j: int) -> Path:
+        return Path(partition_path(sink, window(j))) / "_SUCCESS"
+
+    def wait_for(path: Path, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{path} did not appear within {timeout} s")
+            time.sleep(0.1)
+
+    def retrain_window(j: int, serving_url: str) -> object:
+        return run_dag(
+            retrain,
+            {
+                "window_minutes": W,
+                "window_end": (window(j) + timedelta(minutes=W)).isoformat(),
+                "train_windows": 2,
+                "model_name": model,
+                "serving_url": serving_url,
+                "sensor_timeout_s": 300,
+                "sensor_poke_interval_s": args.poke,
+            },
+        )
+
+    started = run_dag(ingest, {"checkpoint_interval": "1 s"})
+    if str(started.state) != "success":
+        print(f"realtime_ingest failed: {task_states(started)}", file=sys.stderr)
+        return 1
+    job = FlinkJob(
+        xcom_value(started, "ensure_running", "job_id"),
+        xcom_value(started, "ensure_running", "rest_url"),
+        str(dirs["flink"] / "behaviour-partitions"),
+    )
+    services = LocalModelServiceHook(dirs["services"])
+    watcher = None
+    rows = []
+    try:
+        # Warm-up round: the first champion, then the service that follows it.
+        for j in range(4):
+            emit(j)
+        wait_for(committed(2))
+        first = retrain_window(2, "")
+        if xcom_value(first, "gate")["decision"] != "promoted":
+            print(f"warm-up: no first champion: {task_states(first)}", file=sys.stderr)
+            return 1
+        service = services.deploy(
+            "freshness", [f"models:/{model}@champion"], tracking_uri=tracking_uri, poll_interval=3600
+        )
+        watcher = VersionWatcher(service["url"])
+        watcher.start()
+        for r in range(1, args.rounds + 1):
+            evaluated = 3 * r + 2
+            for j in range(3 * r + 1, evaluated + 1):
+                emit(j)
+            wait_for(committed(evaluated - 1))
+            # The next window arrives while the run's sensor is already waiting for this one.
+            closer = threading.Timer(3.0, emit, args=(evaluated + 1,))
+            closer.start()
+            run = retrain_window(evaluated, service["url"])
+            closer.join()
+            decision = xcom_value(run, "gate") or {}
+            if str(run.state) != "success" or decision.get("decision") != "promoted":
+                print(f"round {r}: {decision.get('decision')} {decision.get('reason')} {task_states(run)}")
+                continue
+            version = str(decision["candidate"])
+            deadline = time.monotonic() + 30
+            while version not in watcher.first_seen and time.monotonic() < deadline:
+                time.sleep(0.05)
+            success_at = committed(evaluated).stat().st_mtime
+            tis = {ti.task_id: ti for ti in run.get_task_instances()}
+            step = {t: (tis[t].end_date - tis[t].start_date).total_seconds() for t in STEPS}
+            step["wait_partition"] = tis["wait_partition"].end_date.timestamp() - success_at
+            step["serving_switch"] = watcher.first_seen[version] - tis["notify_serving"].start_date.timestamp()
+            step["between_tasks"] = (
+                tis["notify_serving"].end_date.timestamp()
+                - tis["wait_partition"].end_date.timestamp()
+                - sum(step[t] for t in STEPS[1:])
+            )
+            rows.append({"round": r, "version": version, "freshness": watcher.first_seen[version] - success_at, **step})
+            print(
+                f"round {r}: v{version} answering {rows[-1]['freshness']:.1f} s after _SUCCESS "
+                + " ".join(f"{k}={v:.1f}" for k, v in step.items()),
+                flush=True,
+            )
+    finally:
+        if watcher is not None:
+            watcher.done.set()
+            watcher.join(timeout=10)
+        services.stop("freshness")
+        FlinkHook().cancel(job)
+    if not rows:
+        print("no round promoted a model; nothing measured", file=sys.stderr)
+        return 1
+    report(rows, watcher)
+    return 0
+
+
+def report(rows: list[dict], watcher) -> None:
+    def median(key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    freshness = median("freshness")
+    print(f"\nrealtime freshness over {len(rows)} promoted windows (2 cores, ten-minute windows, 1 s checkpoints)")
+    print(f"{'step':<18}{'median s':>10}")
+    for key in (*STEPS, "between_tasks", "serving_switch"):
+        label = "sensor noticed" if key == "wait_partition" else key
+        print(f"{label:<18}{median(key):>10.2f}")
+    print(
+        f"{'freshness':<18}{freshness:>10.2f}   (min {min(r['freshness'] for r in rows):.2f}, "
+        f"max {max(r['freshness'] for r in rows):.2f})"
+    )
+    print(f"baseline (train task alone): {median('train'):.2f} s; loop / baseline = {freshness / median('train'):.2f}")
+    print(f"freshness / {TARGET_S:.0f} s target = {freshness / TARGET_S:.2f}")
+    print(f"service: {watcher.requests} requests during the rounds, {len(watcher.failures)} failed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

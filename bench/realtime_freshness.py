@@ -39,13 +39,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from airflow_mlplat.local_run import configure_airflow  # noqa: E402
 from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl  # noqa: E402
+from airflow_mlplat.serving.watch import VersionWatcher  # noqa: E402
 
 W = 10
 START = datetime(2026, 11, 27, 6, 0)
@@ -55,33 +54,6 @@ STEPS = ("wait_partition", "train", "evaluate", "gate", "notify_serving")
 
 def window(j: int) -> datetime:
     return START + timedelta(minutes=j * W)
-
-
-class VersionWatcher(threading.Thread):
-    """Polls the service; remembers when each version first answered, and counts failures."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.first_seen: dict[str, float] = {}
-        self.requests = 0
-        self.failures: list[str] = []
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        row = dict.fromkeys(FEATURES, 1.0)
-        with httpx.Client(timeout=10) as client:
-            while not self.done.is_set():
-                try:
-                    response = client.post(f"{self.url}/predict", json=row)
-                    self.requests += 1
-                    if response.status_code != 200:
-                        self.failures.append(f"HTTP {response.status_code}")
-                    else:
-                        self.first_seen.setdefault(response.headers["x-model-version"], time.time())
-                except httpx.HTTPError as error:
-                    self.failures.append(repr(error))
-                self.done.wait(0.02)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +147,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
         service = services.deploy(
             "freshness", [f"models:/{model}@champion"], tracking_uri=tracking_uri, poll_interval=3600
         )
-        watcher = VersionWatcher(service["url"])
+        watcher = VersionWatcher(service["url"], dict.fromkeys(FEATURES, 1.0), interval=0.02)
         watcher.start()
         for r in range(1, args.rounds + 1):
             evaluated = 3 * r + 2
@@ -193,19 +165,19 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
                 continue
             version = str(decision["candidate"])
             deadline = time.monotonic() + 30
-            while version not in watcher.first_seen and time.monotonic() < deadline:
+            while watcher.first_seen(version) is None and time.monotonic() < deadline:
                 time.sleep(0.05)
             success_at = committed(evaluated).stat().st_mtime
             tis = {ti.task_id: ti for ti in run.get_task_instances()}
             step = {t: (tis[t].end_date - tis[t].start_date).total_seconds() for t in STEPS}
             step["wait_partition"] = tis["wait_partition"].end_date.timestamp() - success_at
-            step["serving_switch"] = watcher.first_seen[version] - tis["notify_serving"].start_date.timestamp()
+            step["serving_switch"] = watcher.first_seen(version) - tis["notify_serving"].start_date.timestamp()
             step["between_tasks"] = (
                 tis["notify_serving"].end_date.timestamp()
                 - tis["wait_partition"].end_date.timestamp()
                 - sum(step[t] for t in STEPS[1:])
             )
-            rows.append({"round": r, "version": version, "freshness": watcher.first_seen[version] - success_at, **step})
+            rows.append({"round": r, "version": version, "freshness": watcher.first_seen(version) - success_at, **step})
             print(
                 f"round {r}: v{version} answering {rows[-1]['freshness']:.1f} s after _SUCCESS "
                 + " ".join(f"{k}={v:.1f}" for k, v in step.items()),
@@ -213,8 +185,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
             )
     finally:
         if watcher is not None:
-            watcher.done.set()
-            watcher.join(timeout=10)
+            watcher.stop()
         services.stop("freshness")
         FlinkHook().cancel(job)
     if not rows:
@@ -240,7 +211,7 @@ def report(rows: list[dict], watcher) -> None:
     )
     print(f"baseline (train task alone): {median('train'):.2f} s; loop / baseline = {freshness / median('train'):.2f}")
     print(f"freshness / {TARGET_S:.0f} s target = {freshness / TARGET_S:.2f}")
-    print(f"service: {watcher.requests} requests during the rounds, {len(watcher.failures)} failed")
+    print(f"service: {len(watcher.seen)} requests during the rounds, {len(watcher.failures)} failed")
 
 
 if __name__ == "__main__":

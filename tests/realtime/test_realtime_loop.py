@@ -1,0 +1,151 @@
+"""The whole loop with real Flink, real Spark and real MLflow.
+
+Drifting behaviour events land as JSON lines, and ``realtime_ingest`` keeps the Flink job running. The job
+commits ten-minute Parquet partitions with ``_SUCCESS``. ``realtime_retrain`` runs for the closed windows:
+it trains, evaluates candidate and champion on the same window, gates and promotes. A prediction service
+follows the alias: its answers move to the new version with no failed request, and a bad batch is rejected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from airflow_mlplat.gating import promotion_history
+from airflow_mlplat.gating.gate import alias_version
+from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
+from airflow_mlplat.local_run import load_dags, run_dag, task_states, xcom_value
+from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl
+from airflow_mlplat.serving.watch import VersionWatcher
+from tests.realtime.conftest import REPO_ROOT
+
+W = 10  # the production window: event time is simulated, so it costs no wall time
+N = 1500
+START = datetime(2026, 11, 27, 8, 0)
+_names = itertools.count()
+
+
+def window(i: int) -> datetime:
+    return START + timedelta(minutes=i * W)
+
+
+def emit(source: Path, i: int, drift: float, *, corrupt: bool = False) -> None:
+    write_jsonl(window_events(window(i), W, N, seed=31, drift=drift, corrupt=corrupt), source, f"w{i:02d}")
+
+
+def wait_committed(sink: Path, i: int, timeout: float = 120.0) -> None:
+    marker = Path(partition_path(sink, window(i))) / "_SUCCESS"
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert time.monotonic() < deadline, f"{marker} did not appear within {timeout} s"
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def loop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: str) -> dict[str, Path]:
+    dirs = {name: tmp_path / name for name in ("source", "partitions", "checkpoints", "flink", "services")}
+    for folder in dirs.values():
+        folder.mkdir()
+    monkeypatch.setenv("MLPLAT_REALTIME_SOURCE", str(dirs["source"]))
+    monkeypatch.setenv("MLPLAT_REALTIME_PARTITIONS", str(dirs["partitions"]))
+    monkeypatch.setenv("MLPLAT_REALTIME_CHECKPOINTS", str(dirs["checkpoints"]))
+    monkeypatch.setenv("MLPLAT_FLINK_STATE_DIR", str(dirs["flink"]))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    return dirs
+
+
+def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, airflow_db, run_root, mlflow_server):
+    from mlflow import MlflowClient
+
+    from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+
+    dags = load_dags(REPO_ROOT / "dags")
+    ingest, retrain = dags.get_dag("realtime_ingest"), dags.get_dag("realtime_retrain")
+    source, sink = loop_dirs["source"], loop_dirs["partitions"]
+    model = f"rt_loop_{next(_names)}"
+    registry = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
+
+    def retrain_for(i: int, **conf):
+        run = run_dag(
+            retrain,
+            {
+                "window_minutes": W,
+                "window_end": (window(i) + timedelta(minutes=W)).isoformat(),
+                "train_windows": 2,
+                "model_name": model,
+                "sensor_timeout_s": 60,
+                "sensor_poke_interval_s": 0.5,
+                **conf,
+            },
+        )
+        assert str(run.state) == "success", task_states(run)
+        return run
+
+    started = run_dag(ingest, {"checkpoint_interval": "2 s"})
+    assert str(started.state) == "success", task_states(started)
+    job = FlinkJob(
+        xcom_value(started, "ensure_running", "job_id"),
+        xcom_value(started, "ensure_running", "rest_url"),
+        str(loop_dirs["flink"] / "behaviour-partitions"),
+    )
+    hook = FlinkHook()
+    service = traffic = None
+    hooks = LocalModelServiceHook(loop_dirs["services"])
+    try:
+        for i in range(3):
+            emit(source, i, drift=0.0)
+        emit(source, 3, drift=1.0)  # its events move the watermark past window 2
+        wait_committed(sink, 2)
+        first = retrain_for(2)
+        assert xcom_value(first, "gate")["decision"] == "promoted"
+        assert alias_version(registry, model, "champion") == "1"
+
+        service = hooks.deploy("loop", [f"models:/{model}@champion"], tracking_uri=mlflow_server, poll_interval=3600)
+        traffic = VersionWatcher(service["url"], dict.fromkeys(FEATURES, 1.0))
+        traffic.start()
+        emit(source, 4, drift=1.0)
+        emit(source, 5, drift=1.0)
+        emit(source, 6, drift=1.0, corrupt=True)  # a bad batch, committed when window 7 arrives
+        wait_committed(sink, 5)
+        second = retrain_for(5, serving_url=service["url"])  # trains on windows 3 and 4
+        evaluation = xcom_value(second, "evaluate")
+        assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
+        assert evaluation["candidate"]["auc_roc"] > evaluation["champion"]["auc_roc"], evaluation
+        assert xcom_value(second, "gate")["decision"] == "promoted"
+        answer = httpx.post(f"{service['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
+        assert answer.status_code == 200 and answer.headers["x-model-version"] == "2"
+        traffic.stop()
+        assert traffic.seen and traffic.failures == [], traffic.failures[:5]
+        versions = traffic.versions()
+        assert versions[0] == "1" and versions[-1] == "2" and versions == sorted(versions)
+
+        emit(source, 7, drift=1.0)
+        emit(source, 8, drift=1.0)
+        wait_committed(sink, 7)
+        # Trains on the bad batch alone; no floors, so it is rejected for losing to the champion on the same rows.
+        third = retrain_for(7, train_windows=1, floors={}, serving_url=service["url"])
+        evaluation = xcom_value(third, "evaluate")
+        assert evaluation["candidate"]["auc_roc"] < evaluation["champion"]["auc_roc"] - 0.2, evaluation
+        assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
+        decision = xcom_value(third, "gate")
+        assert decision["decision"] == "rejected", decision
+        assert xcom_value(third, "notify_serving")["notified"] is False
+        assert alias_version(registry, model, "champion") == "2"
+        latest = promotion_history(model, mlflow_server)[0]
+        assert latest["decision"] == "rejected" and (str(latest["candidate"]), str(latest["champion"])) == ("3", "2")
+        assert latest["candidate_value"] == pytest.approx(evaluation["candidate"]["auc_roc"])
+        assert latest["champion_value"] == pytest.approx(evaluation["champion"]["auc_roc"])
+        still = httpx.post(f"{service['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
+        assert still.headers["x-model-version"] == "2"
+        assert hook.is_running(job)  # one job served every window
+    finally:
+        if traffic is not None:
+            traffic.stop()
+        if service is not None:
+            hooks.stop("loop")
+        hook.cancel(job)

@@ -101,6 +101,7 @@ with DAG(
         alias="{{ params.alias }}",
         candidate_metrics="{{ ti.xcom_pull(task_ids='evaluate')['candidate'] }}",
         champion_metrics="{{ ti.xcom_pull(task_ids='evaluate')['champion'] }}",
+        compared_champion="{{ ti.xcom_pull(task_ids='evaluate')['champion_version'] }}",
     )
 
     @task(task_id="notify_serving")

@@ -28,6 +28,8 @@ from airflow_mlplat.gating.lock import RegistryLock
 log = logging.getLogger("airflow_mlplat.gating")
 
 METRIC_TAG_PREFIX = "metric."
+#: ``compared_champion`` default: the supplied champion metrics are not tied to a version.
+UNCHECKED: Any = object()
 
 
 def version_metrics(client: Any, model_name: str, version: str | int) -> dict[str, float]:
@@ -68,6 +70,7 @@ def gate(
     alias: str = "champion",
     candidate_metrics: Mapping[str, Any] | None = None,
     champion_metrics: Mapping[str, Any] | None = None,
+    compared_champion: str | None = UNCHECKED,
     who: str = "unknown",
     lock_ttl: float = 60.0,
     lock_timeout: float = 120.0,
@@ -76,8 +79,10 @@ def gate(
     """Run the gate for one candidate version; returns the recorded decision (see the module doc).
 
     Metrics come from the versions' ``metric.*`` tags unless ``candidate_metrics``/``champion_metrics``
-    are given (e.g. both versions scored on the same evaluation data). ``after_decide`` is called after a
-    decision to promote, before taking the lock (tests use it to line concurrent gates up).
+    are given (e.g. both versions scored on the same evaluation data). ``compared_champion`` names the
+    version ``champion_metrics`` were measured on (None: there was no champion then); if the alias points
+    elsewhere now, the outcome is ``stale`` without deciding. ``after_decide`` is called after a decision
+    to promote, before taking the lock (tests use it to line concurrent gates up).
     """
     candidate = str(candidate_version)
     client.get_model_version(model_name, candidate)  # fails early, naming the version, if it does not exist
@@ -90,6 +95,18 @@ def gate(
         champ_metrics = (
             dict(champion_metrics) if champion_metrics is not None else version_metrics(client, model_name, champion)
         )
+    if compared_champion is not UNCHECKED and champion != compared_champion:
+        decision = Decision(STALE, "", metric, cand_metrics.get(metric), None)
+        reason = (
+            f"{alias!r} is {champion or 'nothing'} but the champion metrics supplied were measured on "
+            f"{compared_champion or 'no champion'}; evaluate again"
+        )
+        record = _record(
+            model_name, alias, candidate, champion, decision, STALE, reason, who, direction, margin, floors, ceilings
+        )
+        record["history_run_id"] = record_decision(client, record)
+        log.info("gate %s v%s: %s (%s)", model_name, candidate, STALE, reason)
+        return record
     if champion == candidate:
         decision = Decision(
             "rejected",

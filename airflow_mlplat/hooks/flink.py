@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowNotFoundException, BaseHook
+from airflow.providers.common.compat.sdk import AirflowException, BaseHook
+
+from airflow_mlplat.hooks.connections import connection_or_fallback
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
 _SUBMITTED = re.compile(r"(?:JobID|mlplat-flink-job-id)\s+([0-9a-f]{32})")
@@ -69,14 +71,10 @@ class FlinkHook(BaseHook):
 
     def cluster_rest_url(self) -> str | None:
         """The cluster's REST URL, or None for the embedded mini-cluster (``flink_default`` undefined)."""
-        try:
-            conn = self.get_connection(self.flink_conn_id)
-        except AirflowNotFoundException:
-            if self.flink_conn_id != self.default_conn_name:
-                raise AirflowNotFoundException(
-                    f"Flink connection {self.flink_conn_id!r} is not defined; define it (e.g. AIRFLOW_CONN_"
-                    f"{self.flink_conn_id.upper()}='flink://HOST:8081') or use {self.default_conn_name!r}"
-                ) from None
+        conn = connection_or_fallback(
+            self.flink_conn_id, self.default_conn_name, what="Flink", example="flink://HOST:8081"
+        )
+        if conn is None:
             return None
         extra = conn.extra_dejson
         if extra.get("rest_url"):

@@ -9,7 +9,7 @@ Spark creates databases under). For example::
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+from airflow_mlplat.hooks.connections import connection_or_fallback
 
 DEFAULT_METASTORE_CONN_ID = "metastore_default"
 DEFAULT_METASTORE_PORT = 9083
@@ -29,15 +29,14 @@ def metastore_spark_conf(conn_id: str | None) -> dict[str, str]:
 
     if not conn_id:
         return {}
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        if conn_id == DEFAULT_METASTORE_CONN_ID:
-            return {}
-        raise AirflowNotFoundException(
-            f"Hive metastore connection {conn_id!r} is not defined; define it, e.g. AIRFLOW_CONN_"
-            f"{conn_id.upper()}='hive-metastore://HOST:9083/?auth_mechanism=NOSASL'"
-        ) from None
+    conn = connection_or_fallback(
+        conn_id,
+        DEFAULT_METASTORE_CONN_ID,
+        what="Hive metastore",
+        example="hive-metastore://HOST:9083/?auth_mechanism=NOSASL",
+    )
+    if conn is None:
+        return {}
     if not conn.host:
         raise ValueError(f"Hive metastore connection {conn_id!r} has no host")
     return hive_conf(metastore_uris(conn.host, conn.port), conn.extra_dejson.get("warehouse_dir"))

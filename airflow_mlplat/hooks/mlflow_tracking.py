@@ -8,8 +8,9 @@ named explicitly must exist. Importing this module does not import mlflow.
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_mlplat.hooks.connections import connection_or_fallback
 from airflow_mlplat.tracking import resolve_tracking_uri
 
 
@@ -30,14 +31,10 @@ class MlflowTrackingHook(BaseHook):
 
     def tracking_uri(self) -> str | None:
         """``SCHEME://HOST[:PORT][/PATH]`` of the connection; None when nothing is configured."""
-        try:
-            conn = self.get_connection(self.mlflow_conn_id)
-        except AirflowNotFoundException:
-            if self.mlflow_conn_id != self.default_conn_name:
-                raise AirflowNotFoundException(
-                    f"MLflow connection {self.mlflow_conn_id!r} is not defined; define it (e.g. AIRFLOW_CONN_"
-                    f"{self.mlflow_conn_id.upper()}='http://HOST:PORT') or use {self.default_conn_name!r}"
-                ) from None
+        conn = connection_or_fallback(
+            self.mlflow_conn_id, self.default_conn_name, what="MLflow", example="http://HOST:PORT"
+        )
+        if conn is None:
             return resolve_tracking_uri()
         if not conn.host:
             raise ValueError(f"MLflow connection {self.mlflow_conn_id!r} has no host")

@@ -30,9 +30,10 @@ from typing import Any
 import fsspec
 import psutil
 from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
-from airflow.providers.common.compat.sdk import AirflowException, AirflowNotFoundException
+from airflow.providers.common.compat.sdk import AirflowException
 
 import airflow_mlplat
+from airflow_mlplat.hooks.connections import connection_or_fallback
 from airflow_mlplat.hooks.hive_metastore import DEFAULT_METASTORE_CONN_ID, metastore_spark_conf
 
 #: The spark-submit application (it runs ``airflow_mlplat.engine.cli``).
@@ -146,15 +147,8 @@ class SparkPipelineHook(SparkSubmitHook):
             self._env_vars = {**self._local_env(), **self._env_vars}
 
     def _resolve_connection(self) -> dict[str, Any]:
-        try:
-            self.get_connection(self._conn_id)
-        except AirflowNotFoundException:
-            if self._conn_id != self.default_conn_name:
-                raise AirflowNotFoundException(
-                    f"Spark connection {self._conn_id!r} is not defined; define it (e.g. AIRFLOW_CONN_"
-                    f"{self._conn_id.upper()}='spark://HOST:PORT') or use the default "
-                    f"{self.default_conn_name!r} connection"
-                ) from None
+        conn = connection_or_fallback(self._conn_id, self.default_conn_name, what="Spark", example="spark://HOST:PORT")
+        if conn is None:
             data = super()._resolve_connection()
             data["master"] = LOCAL_MASTER
             self.log.info(

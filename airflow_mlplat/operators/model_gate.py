@@ -32,6 +32,11 @@ def _as_mapping(value: Any, field: str) -> dict[str, Any] | None:
     return dict(value)
 
 
+def _version_or_none(value: Any) -> str | None:
+    text = str(value).strip()
+    return None if text in ("", "None") else text
+
+
 class ModelGateOperator(BaseOperator):
     """Promote ``candidate_version`` of ``model_name`` to ``alias`` only if it beats the current one.
 
@@ -45,6 +50,9 @@ class ModelGateOperator(BaseOperator):
     :param alias: the alias moved on promotion (templated).
     :param candidate_metrics, champion_metrics: metrics supplied by an evaluation task (templated dicts, e.g.
         both versions scored on the same data); by default each version's ``metric.*`` tags.
+    :param compared_champion: the champion version ``champion_metrics`` were measured on (templated; ``""`` or
+        ``"None"``: there was none). If the alias points elsewhere by the time the gate runs, the outcome is
+        ``stale``: metrics of one champion are never used to replace another.
     :param fail_on_reject: fail the task when the candidate is rejected (default: succeed, return the decision).
     :param on_stale: when another gate moved the alias meanwhile: ``fail`` (the task fails; a retry gates again
         against the new champion) or ``reject`` (succeed with decision ``stale``). Either way it is recorded.
@@ -63,6 +71,7 @@ class ModelGateOperator(BaseOperator):
         "alias",
         "candidate_metrics",
         "champion_metrics",
+        "compared_champion",
         "tracking_uri",
     )
     ui_color = "#f5e6c8"
@@ -80,6 +89,7 @@ class ModelGateOperator(BaseOperator):
         alias: str = "champion",
         candidate_metrics: Mapping[str, Any] | str | None = None,
         champion_metrics: Mapping[str, Any] | str | None = None,
+        compared_champion: str | None = None,
         fail_on_reject: bool = False,
         on_stale: str = "fail",
         tracking_uri: str | None = None,
@@ -105,6 +115,7 @@ class ModelGateOperator(BaseOperator):
         self.alias = alias
         self.candidate_metrics = candidate_metrics
         self.champion_metrics = champion_metrics
+        self.compared_champion = compared_champion
         self.fail_on_reject = fail_on_reject
         self.on_stale = on_stale
         self.tracking_uri = tracking_uri
@@ -122,6 +133,7 @@ class ModelGateOperator(BaseOperator):
         from mlflow import MlflowClient
 
         from airflow_mlplat.gating import REJECT, STALE, gate
+        from airflow_mlplat.gating.gate import UNCHECKED
         from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
 
         uri = self.tracking_uri or MlflowTrackingHook(self.mlflow_conn_id).tracking_uri()
@@ -142,6 +154,7 @@ class ModelGateOperator(BaseOperator):
             alias=self.alias,
             candidate_metrics=_as_mapping(self.candidate_metrics, "candidate_metrics"),
             champion_metrics=_as_mapping(self.champion_metrics, "champion_metrics"),
+            compared_champion=UNCHECKED if self.compared_champion is None else _version_or_none(self.compared_champion),
             who=self._who(context),
             lock_ttl=self.lock_ttl,
             lock_timeout=self.lock_timeout,

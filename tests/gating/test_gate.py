@@ -65,6 +65,24 @@ def test_alias_moved_while_deciding_is_stale_and_not_overwritten(client, model_n
     assert alias_of(client, model_name) == v2
 
 
+def test_metrics_of_a_champion_that_has_since_been_replaced_are_not_used(client, model_name, tmp_path, mlflow_server):
+    v1 = add_version(client, model_name, tmp_path, evaluate__auc_roc=0.80)
+    v2 = add_version(client, model_name, tmp_path, evaluate__auc_roc=0.95)
+    v3 = add_version(client, model_name, tmp_path, evaluate__auc_roc=0.85)
+    client.set_registered_model_alias(model_name, "champion", v2)  # moved after v1 was evaluated
+    measured_on_v1 = {"candidate_metrics": {METRIC: 0.85}, "champion_metrics": {METRIC: 0.80}}
+    record = gate(client, model_name, v3, **RULE, **measured_on_v1, compared_champion=v1)
+    assert record["decision"] == "stale" and f"measured on {v1}" in record["reason"]
+    assert alias_of(client, model_name) == v2
+    assert promotion_history(model_name, mlflow_server)[0]["decision"] == "stale"
+
+    first_ever = gate(client, model_name, v3, **RULE, candidate_metrics={METRIC: 0.85}, compared_champion=None)
+    assert first_ever["decision"] == "stale" and "measured on no champion" in first_ever["reason"]
+    measured_on_v2 = {"candidate_metrics": {METRIC: 0.85}, "champion_metrics": {METRIC: 0.95}}
+    same = gate(client, model_name, v3, **RULE, **measured_on_v2, compared_champion=v2)
+    assert same["decision"] == "rejected" and same["champion_value"] == 0.95  # measured on the current champion
+
+
 def test_concurrent_gates_promote_one_and_retries_end_at_the_best(client, model_name, tmp_path, mlflow_server):
     """Four gates decide against the same champion at once: one moves the alias, the others are stale; gating
     the stale ones again (as Airflow retries would) ends with the best, and every move beat what it replaced."""

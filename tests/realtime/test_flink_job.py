@@ -203,3 +203,13 @@ def test_submitted_to_a_session_cluster_with_flink_run(flink_cluster, job_dirs, 
 
     ingest.on_kill()
     assert hook.state(job) == "CANCELED"
+
+
+def test_an_undefined_flink_connection_other_than_the_default_is_an_error(monkeypatch):
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    assert FlinkHook().cluster_rest_url() is None  # flink_default undefined: the embedded mini-cluster
+    with pytest.raises(AirflowNotFoundException, match="Flink connection 'flink_nowhere' is not defined"):
+        FlinkHook("flink_nowhere").cluster_rest_url()
+    monkeypatch.setenv("AIRFLOW_CONN_FLINK_PROD", '{"conn_type": "flink", "host": "jm.example", "port": 8081}')
+    assert FlinkHook("flink_prod").cluster_rest_url() == "http://jm.example:8081"

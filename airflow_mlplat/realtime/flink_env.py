@@ -94,7 +94,12 @@ def build(destination: Path | None = None) -> Path:
         raise FlinkEnvironmentError(f"{spark_jars} lacks {', '.join(p + '*.jar' for p in missing)}")
     flink_lib = flink_home() / "lib"
     classpath = os.pathsep.join([str(flink_lib / "*"), *map(str, runtime)])
-    javac = Path(os.environ["JAVA_HOME"], "bin", "javac") if os.environ.get("JAVA_HOME") else "javac"
+    javac = Path(os.environ["JAVA_HOME"], "bin", "javac") if os.environ.get("JAVA_HOME") else shutil.which("javac")
+    if not javac or not Path(javac).exists():
+        raise FlinkEnvironmentError(
+            "javac not found: building the mlplat-parquet format needs a JDK 17 "
+            "(sudo apt-get install -y openjdk-17-jdk-headless), on PATH or in JAVA_HOME"
+        )
     destination.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mlplat-parquet-") as scratch:
         classes = Path(scratch) / "classes"

@@ -14,7 +14,7 @@ from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob, latest_checkpoint
 from airflow_mlplat.operators.flink_job import FlinkJobOperator
 from airflow_mlplat.realtime import flink_job
 from airflow_mlplat.realtime.events import partition_path, window_events, write_jsonl
-from airflow_mlplat.services.process import ServiceState, pid_alive
+from airflow_mlplat.services.process import ServiceState, pid_alive, stop_service
 
 START = datetime(2026, 11, 27, 12, 0)
 WINDOW = 2  # minutes
@@ -31,11 +31,13 @@ class XComRecorder:
 
 
 @pytest.fixture
-def job_dirs(tmp_path: Path) -> dict[str, Path]:
+def job_dirs(tmp_path: Path):
     dirs = {name: tmp_path / name for name in ("source", "sink", "checkpoints", "state")}
     for folder in dirs.values():
         folder.mkdir()
-    return dirs
+    yield dirs
+    for state in dirs["state"].iterdir():  # a test that failed half-way leaves no mini-cluster behind
+        stop_service(ServiceState(state))
 
 
 def operator(dirs: dict[str, Path], **kwargs) -> FlinkJobOperator:

@@ -21,6 +21,7 @@ from airflow_mlplat.gating.gate import alias_version
 from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
 from airflow_mlplat.local_run import load_dags, run_dag, task_states, xcom_value
 from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl
+from airflow_mlplat.services.process import ServiceState, stop_service
 from airflow_mlplat.serving.watch import VersionWatcher
 from tests.realtime.conftest import REPO_ROOT
 
@@ -47,7 +48,7 @@ def wait_committed(sink: Path, i: int, timeout: float = 120.0) -> None:
 
 
 @pytest.fixture
-def loop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: str) -> dict[str, Path]:
+def loop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: str):
     dirs = {name: tmp_path / name for name in ("source", "partitions", "checkpoints", "flink", "services")}
     for folder in dirs.values():
         folder.mkdir()
@@ -56,7 +57,9 @@ def loop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: st
     monkeypatch.setenv("MLPLAT_REALTIME_CHECKPOINTS", str(dirs["checkpoints"]))
     monkeypatch.setenv("MLPLAT_FLINK_STATE_DIR", str(dirs["flink"]))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    return dirs
+    yield dirs
+    for state in [*dirs["flink"].iterdir(), *dirs["services"].iterdir()]:  # nothing left if the test failed
+        stop_service(ServiceState(state))
 
 
 def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, airflow_db, run_root, mlflow_server):

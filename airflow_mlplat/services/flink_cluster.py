@@ -97,23 +97,20 @@ class LocalFlinkCluster:
         self._write_conf(rest_port)
         bin_dir = flink_home() / "bin"
         env = self.environment()
-        start_service(
-            self.jobmanager,
-            [str(bin_dir / "jobmanager.sh"), "start-foreground"],
-            rest_port,
-            env={**env, "FLINK_LOG_DIR": str(self.jobmanager.directory)},
-            timeout=timeout,
-            name="Flink JobManager",
-        )
-        # The TaskManager listens on no fixed port; it is up once the JobManager lists it.
-        start_service(
-            self.taskmanager,
-            [str(bin_dir / "taskmanager.sh"), "start-foreground"],
-            rest_port,
-            env={**env, "FLINK_LOG_DIR": str(self.taskmanager.directory)},
-            timeout=timeout,
-            name="Flink TaskManager",
-        )
+        # Both wait on the REST port: the TaskManager listens on no fixed port of its own, and is up
+        # once the JobManager lists it (below).
+        for state, script, name in (
+            (self.jobmanager, "jobmanager.sh", "Flink JobManager"),
+            (self.taskmanager, "taskmanager.sh", "Flink TaskManager"),
+        ):
+            start_service(
+                state,
+                [str(bin_dir / script), "start-foreground"],
+                rest_port,
+                env={**env, "FLINK_LOG_DIR": str(state.directory)},
+                timeout=timeout,
+                name=name,
+            )
         url = f"http://{LOOPBACK}:{rest_port}"
         if not wait_until(lambda: self._taskmanagers(url) > 0, timeout, interval=0.5):
             self.stop()

@@ -102,7 +102,7 @@ class FlinkHook(BaseHook):
 
     def _submit_embedded(self, script, args, *, name, state_root, timeout) -> FlinkJob:
         from airflow_mlplat.realtime.flink_env import flink_python
-        from airflow_mlplat.services.process import ServiceState, free_port, start_service, wait_until
+        from airflow_mlplat.services.process import ServiceState, free_port, pid_alive, start_service, wait_until
 
         state = ServiceState((state_root or default_state_root()) / name)
         running = self.attach(state.directory)
@@ -116,8 +116,6 @@ class FlinkHook(BaseHook):
         env = {**os.environ, "FLINK_LOG_DIR": str(state.directory)}
         self.log.info("Starting Flink's mini-cluster for %s (REST 127.0.0.1:%d, log %s)", name, port, state.log)
         pid = start_service(state, command, port, env=env, timeout=timeout, name=f"Flink mini-cluster {name}")
-        from airflow_mlplat.services.process import pid_alive
-
         if not wait_until(lambda: job_info.exists() or not pid_alive(pid), timeout):
             self._stop_embedded(state.directory)
             raise FlinkJobError(f"Flink job {name} was not submitted within {timeout:.0f} s; log {state.log}")

@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.window_minutes < 1 or 60 % args.window_minutes:
         parser.error(f"--window-minutes {args.window_minutes}: must divide 60 (1, 2, 3, 5, 10, 15, 20, 30 or 60)")
+    if args.source == "kafka" and not args.kafka_servers:
+        parser.error("--source kafka needs --kafka-servers HOST:PORT[,HOST:PORT]")
     if "metastore" in args.commit_policy:
         parser.error(
             "--commit-policy metastore,success-file: the metastore policy registers partitions only for tables "

@@ -83,6 +83,16 @@ def test_the_sink_is_partitioned_by_event_time_and_committed_by_watermark():
     assert "'sink.partition-commit.policy.kind' = 'success-file'" in sink
 
 
+def test_the_production_source_is_kafka_with_the_same_schema_and_watermark():
+    args = flink_job.parse_args(
+        ["--source", "kafka", "--kafka-servers", "k1:9092,k2:9092", "--sink", "t", "--checkpoint-dir", "c"]
+    )
+    ddl = flink_job.source_ddl(args)
+    assert "'connector' = 'kafka'" in ddl and "'properties.bootstrap.servers' = 'k1:9092,k2:9092'" in ddl
+    assert "WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND" in ddl
+    assert all(f"`{name}` {sql_type}" in ddl for name, sql_type in flink_job.EVENT_SCHEMA)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -90,6 +100,7 @@ def test_the_sink_is_partitioned_by_event_time_and_committed_by_watermark():
         (["--window-minutes", "2", "--checkpoint-interval", "2 min"], "shorter than the 2-minute window"),
         (["--checkpoint-interval", "soon"], "--checkpoint-interval 'soon'"),
         (["--commit-policy", "metastore,success-file"], "flink-sql-connector-hive"),
+        (["--source", "kafka"], "--source kafka needs --kafka-servers"),
     ],
 )
 def test_bad_job_arguments_are_named(args, message, capsys):

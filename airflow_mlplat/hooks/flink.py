@@ -49,11 +49,29 @@ def default_state_root() -> Path:
     return Path(os.environ.get("MLPLAT_FLINK_STATE_DIR") or Path(os.environ.get("AIRFLOW_HOME", ".")) / "flink-jobs")
 
 
-def latest_checkpoint(checkpoint_dir: str | os.PathLike) -> Path | None:
-    """The newest completed checkpoint (``<job id>/chk-N`` holding ``_metadata``) under ``checkpoint_dir``."""
-    root = Path(str(checkpoint_dir).removeprefix("file://"))
-    completed = [meta.parent for meta in root.glob("*/chk-*/_metadata")]
-    return max(completed, key=lambda chk: (chk.stat().st_mtime, int(chk.name.split("-")[1])), default=None)
+def latest_checkpoint(checkpoint_dir: str | os.PathLike) -> str | None:
+    """The newest completed checkpoint (``<job id>/chk-N`` holding ``_metadata``) under ``checkpoint_dir``.
+
+    Any filesystem the storage layer reaches (a local path, file://, hdfs://, s3a://); the result keeps
+    the checkpoint directory's form (a path stays a path, a URL a URL). Newest by ``_metadata``'s
+    modification time: a job started without restoring numbers its checkpoints from 1 again.
+    """
+    from airflow_mlplat.storage.urls import filesystem
+
+    location = str(checkpoint_dir).rstrip("/")
+    fs, root = filesystem(location)
+    newest, newest_key = None, None
+    for meta in fs.glob(f"{root.rstrip('/')}/*/chk-*/_metadata"):
+        info = fs.info(meta)
+        modified = info.get("mtime") or info.get("last_modified") or info.get("LastModified") or 0
+        modified = modified.timestamp() if hasattr(modified, "timestamp") else float(modified)
+        chk = meta.rsplit("/", 2)[-2]
+        key = (modified, int(chk.split("-")[1]))
+        if newest_key is None or key > newest_key:
+            newest, newest_key = meta[: -len("/_metadata")], key
+    if newest is None:
+        return None
+    return location + newest[len(root.rstrip("/")) :]
 
 
 class FlinkHook(BaseHook):

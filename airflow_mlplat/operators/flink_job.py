@@ -125,8 +125,7 @@ class FlinkJobOperator(BaseOperator):
         if self.restore == "none":
             return ""
         if self.restore == "latest":
-            newest = latest_checkpoint(self.checkpoint_dir)
-            return str(newest) if newest else ""
+            return latest_checkpoint(self.checkpoint_dir) or ""
         if not (Path(self.restore) / "_metadata").exists():
             raise FlinkJobError(
                 f"FlinkJobOperator({self.task_id}).restore={self.restore!r}: not a completed "

@@ -121,6 +121,26 @@ def test_operator_rejects_bad_settings_when_the_dag_is_parsed(kwargs, message):
         FlinkJobOperator(task_id="ingest", source="s", sink="t", checkpoint_dir="c", **kwargs)
 
 
+def test_the_newest_completed_checkpoint_wins_across_jobs(tmp_path):
+    import os
+
+    def checkpoint(job: str, number: int, age_s: float, complete: bool = True) -> None:
+        folder = tmp_path / job / f"chk-{number}"
+        folder.mkdir(parents=True)
+        if complete:
+            (folder / "_metadata").write_bytes(b"x")
+            stamp = time.time() - age_s
+            os.utime(folder / "_metadata", (stamp, stamp))
+
+    assert latest_checkpoint(tmp_path) is None
+    checkpoint("old-job", 40, age_s=600)
+    checkpoint("new-job", 3, age_s=5)  # started without restoring: numbering began again
+    checkpoint("new-job", 4, age_s=1, complete=False)  # in progress: no _metadata yet
+    assert latest_checkpoint(tmp_path) == str(tmp_path / "new-job" / "chk-3")
+    with pytest.raises(Exception, match="ftp"):
+        latest_checkpoint("ftp://host/checkpoints")
+
+
 def test_killed_mid_window_and_restarted_from_its_checkpoint_loses_and_repeats_no_event(job_dirs):
     """Crash the job (SIGKILL, no final checkpoint) while it is reading a large file in the middle of a window."""
     hook = FlinkHook()
@@ -153,12 +173,16 @@ def test_killed_mid_window_and_restarted_from_its_checkpoint_loses_and_repeats_n
     hook.kill_embedded(job)
     in_progress = list(sink.glob("dt=*/hm=*/.part-*"))
     restore_point = latest_checkpoint(job_dirs["checkpoints"])
-    assert restore_point is not None and restore_point.parent.name == job.job_id
+    assert restore_point is not None and Path(restore_point).parent == job_dirs["checkpoints"] / job.job_id
+    as_url = job_dirs["checkpoints"].as_uri()
+    assert latest_checkpoint(as_url) == f"{as_url}/{job.job_id}/{Path(restore_point).name}"
 
     second = operator(job_dirs)  # restore="latest"
     resumed = FlinkJob(**second.execute({"ti": XComRecorder()}))
     assert resumed.job_id != job.job_id
-    assert hook.checkpoints(resumed)["latest"]["restored"]["external_path"].rstrip("/").endswith(restore_point.name)
+    assert (
+        hook.checkpoints(resumed)["latest"]["restored"]["external_path"].rstrip("/").endswith(Path(restore_point).name)
+    )
     emit("w3", 3, 2000)  # moves the watermark past window 2's end
     windows = [partition_path(sink, minute(i * WINDOW)) for i in range(3)]
     wait_for_commits(sink, windows)

@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from airflow_mlplat.local_run import configure_airflow  # noqa: E402
-from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl  # noqa: E402
+from airflow_mlplat.realtime.events import FEATURES, window_events, write_jsonl  # noqa: E402
+from airflow_mlplat.realtime.windows import partition_path  # noqa: E402
 from airflow_mlplat.serving.watch import VersionWatcher  # noqa: E402
 
 W = 10

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob, FlinkJobError, latest_checkpoint
+from airflow_mlplat.realtime.windows import window_problem
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -70,8 +71,9 @@ class FlinkJobOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if window_minutes < 1 or 60 % window_minutes:
-            raise ValueError(f"FlinkJobOperator({self.task_id}).window_minutes={window_minutes}: must divide 60")
+        problem = window_problem(window_minutes)
+        if problem:
+            raise ValueError(f"FlinkJobOperator({self.task_id}).window_minutes={window_minutes}: {problem}")
         if commit_policy != "success-file":
             raise ValueError(
                 f"FlinkJobOperator({self.task_id}).commit_policy={commit_policy!r}: only 'success-file' is "

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from airflow_mlplat.realtime.windows import naive_utc
 
 #: Column names and Flink SQL types of one event, in order (the Parquet columns of a partition).
 EVENT_SCHEMA: tuple[tuple[str, str], ...] = (
@@ -55,30 +57,6 @@ def label_weights(drift: float) -> np.ndarray:
     return (1.0 - d) * _W_OLD + d * _W_NEW
 
 
-def _naive_utc(ts: datetime) -> datetime:
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
-
-
-def window_start_of(ts: datetime, window_minutes: int) -> datetime:
-    """The start of the ``window_minutes`` window holding ``ts`` (UTC; aware input stays aware)."""
-    if window_minutes <= 0 or 60 % window_minutes:
-        raise ValueError(f"window_minutes must divide 60, got {window_minutes}")
-    return ts.replace(minute=ts.minute - ts.minute % window_minutes, second=0, microsecond=0)
-
-
-def partition_name(window_start: datetime) -> str:
-    """``dt=YYYY-MM-DD/hm=HHMM`` of the window starting at ``window_start`` (UTC)."""
-    ts = _naive_utc(window_start)
-    return f"dt={ts:%Y-%m-%d}/hm={ts:%H%M}"
-
-
-def partition_path(base: str | os.PathLike[str], window_start: datetime) -> str:
-    """``BASE/dt=YYYY-MM-DD/hm=HHMM``; ``base`` may be a path or a URL."""
-    return f"{os.fspath(base).rstrip('/')}/{partition_name(window_start)}"
-
-
 def window_events(
     window_start: datetime,
     window_minutes: int,
@@ -93,7 +71,7 @@ def window_events(
     Deterministic in (window_start, seed, drift, corrupt). Event ids ``YYYYmmddHHMM-SEED-IIIIII`` are
     unique per window and seed.
     """
-    start = _naive_utc(window_start)
+    start = naive_utc(window_start)
     rng = np.random.default_rng([seed, int(start.timestamp() // 60)])
     offsets_ms = np.sort(rng.integers(0, window_minutes * 60_000, size=n))
     x = np.column_stack([rng.gamma(k, theta, size=n) for k, theta in _GAMMA])
@@ -120,7 +98,7 @@ def window_events(
 
 def format_event_time(ts: datetime) -> str:
     """``2026-11-27T12:30:05.123``: ISO-8601, UTC without zone, milliseconds."""
-    ts = _naive_utc(ts)
+    ts = naive_utc(ts)
     return f"{ts:%Y-%m-%dT%H:%M:%S}.{ts.microsecond // 1000:03d}"
 
 

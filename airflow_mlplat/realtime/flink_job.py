@@ -21,6 +21,7 @@ from pathlib import Path
 # The job plans on the client (``flink run`` or the mini-cluster's process), which has this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from airflow_mlplat.realtime.events import EVENT_SCHEMA  # noqa: E402  (stdlib + numpy only)
+from airflow_mlplat.realtime.windows import window_problem  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,8 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--no-wait", action="store_true", help="return once submitted (flink run -d)")
     args = parser.parse_args(argv)
-    if args.window_minutes < 1 or 60 % args.window_minutes:
-        parser.error(f"--window-minutes {args.window_minutes}: must divide 60 (1, 2, 3, 5, 10, 15, 20, 30 or 60)")
+    problem = window_problem(args.window_minutes)
+    if problem:
+        parser.error(f"--window-minutes {args.window_minutes}: {problem}")
     if args.source == "kafka" and not args.kafka_servers:
         parser.error("--source kafka needs --kafka-servers HOST:PORT[,HOST:PORT]")
     if "metastore" in args.commit_policy:

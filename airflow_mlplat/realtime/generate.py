@@ -15,7 +15,8 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from airflow_mlplat.realtime.events import window_events, window_start_of, write_jsonl
+from airflow_mlplat.realtime.events import window_events, write_jsonl
+from airflow_mlplat.realtime.windows import window_start_of
 
 
 def drift_of(index: int, windows: int, start: float = 0.0, end: float = 1.0) -> float:

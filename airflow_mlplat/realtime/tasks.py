@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_mlplat.operators.model_gate import ModelGateOperator
-from airflow_mlplat.realtime.events import partition_name, partition_path, window_start_of
+from airflow_mlplat.realtime.windows import naive_utc, partition_name, partition_path, window_start_of
 from airflow_mlplat.sensors.partition_ready import PartitionReadySensor
 
 if TYPE_CHECKING:
@@ -25,22 +25,12 @@ if TYPE_CHECKING:
 MARKER = "_SUCCESS"
 
 
-def _naive_utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    if value.tzinfo is not None:
-        from datetime import UTC
-
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
 def evaluation_window(window_minutes: int, window_end: Any = None, *fallbacks: Any) -> datetime:
     """Start (naive UTC) of the newest window that ended at or before the first set of ``window_end``, fallbacks."""
     end = next((value for value in (window_end, *fallbacks) if value not in (None, "")), None)
     if end is None:
         raise ValueError("realtime_retrain: no window end: set params.window_end or run with a data interval")
-    return window_start_of(_naive_utc(end), int(window_minutes)) - timedelta(minutes=int(window_minutes))
+    return window_start_of(naive_utc(end), int(window_minutes)) - timedelta(minutes=int(window_minutes))
 
 
 def training_windows(newest: datetime, window_minutes: int, count: int) -> list[datetime]:

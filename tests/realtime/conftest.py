@@ -24,7 +24,8 @@ def write_window_partition(base: str | os.PathLike[str], window_start: datetime,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from airflow_mlplat.realtime.events import EVENT_SCHEMA, partition_path
+    from airflow_mlplat.realtime.events import EVENT_SCHEMA
+    from airflow_mlplat.realtime.windows import partition_path
 
     types = {"STRING": pa.string(), "TIMESTAMP(3)": pa.timestamp("ms"), "DOUBLE": pa.float64(), "INT": pa.int32()}
     schema = pa.schema([(name, types[kind]) for name, kind in EVENT_SCHEMA])

@@ -9,15 +9,9 @@ import numpy as np
 import pytest
 
 from airflow_mlplat.realtime.evaluate import auc_roc
-from airflow_mlplat.realtime.events import (
-    EVENT_SCHEMA,
-    FEATURES,
-    partition_path,
-    window_events,
-    window_start_of,
-    write_jsonl,
-)
+from airflow_mlplat.realtime.events import EVENT_SCHEMA, FEATURES, window_events, write_jsonl
 from airflow_mlplat.realtime.generate import main as generate_main
+from airflow_mlplat.realtime.windows import partition_path, window_start_of
 
 T0 = datetime(2026, 11, 27, 12, 30)
 

@@ -13,7 +13,8 @@ import pytest
 from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob, latest_checkpoint
 from airflow_mlplat.operators.flink_job import FlinkJobOperator
 from airflow_mlplat.realtime import flink_job
-from airflow_mlplat.realtime.events import partition_path, window_events, write_jsonl
+from airflow_mlplat.realtime.events import window_events, write_jsonl
+from airflow_mlplat.realtime.windows import partition_path
 from airflow_mlplat.services.process import ServiceState, pid_alive, stop_service
 
 START = datetime(2026, 11, 27, 12, 0)

@@ -20,7 +20,8 @@ from airflow_mlplat.gating import promotion_history
 from airflow_mlplat.gating.gate import alias_version
 from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
 from airflow_mlplat.local_run import load_dags, run_dag, task_states, xcom_value
-from airflow_mlplat.realtime.events import FEATURES, partition_path, window_events, write_jsonl
+from airflow_mlplat.realtime.events import FEATURES, window_events, write_jsonl
+from airflow_mlplat.realtime.windows import partition_path
 from airflow_mlplat.services.process import ServiceState, stop_service
 from airflow_mlplat.serving.watch import VersionWatcher
 from tests.realtime.conftest import REPO_ROOT

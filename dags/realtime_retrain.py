@@ -24,6 +24,7 @@ from pathlib import Path
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from airflow_mlplat.operators.model_gate import ModelGateOperator
 from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator
 from airflow_mlplat.pipeline import load_pipeline, validate_pipeline
 from airflow_mlplat.realtime import tasks as rt
@@ -93,11 +94,14 @@ with DAG(
     def evaluate() -> dict:
         return rt.evaluate(get_current_context())
 
-    gate = rt.ParamsModelGateOperator(
+    gate = ModelGateOperator(
         task_id="gate",
         model_name="{{ ti.xcom_pull(task_ids='evaluate')['model_name'] }}",
         candidate_version="{{ ti.xcom_pull(task_ids='evaluate')['candidate_version'] }}",
-        metric="auc_roc",
+        metric="{{ params.metric }}",
+        direction="{{ params.direction }}",
+        margin="{{ params.margin }}",
+        floors="{{ params.floors }}",
         alias="{{ params.alias }}",
         candidate_metrics="{{ ti.xcom_pull(task_ids='evaluate')['candidate'] }}",
         champion_metrics="{{ ti.xcom_pull(task_ids='evaluate')['champion'] }}",

@@ -32,6 +32,10 @@ def _as_mapping(value: Any, field: str) -> dict[str, Any] | None:
     return dict(value)
 
 
+def _bounds(value: Any, field: str) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (_as_mapping(value, field) or {}).items()}
+
+
 def _version_or_none(value: Any) -> str | None:
     text = str(value).strip()
     return None if text in ("", "None") else text
@@ -47,6 +51,8 @@ class ModelGateOperator(BaseOperator):
     :param direction: ``max`` (higher is better) or ``min``.
     :param margin: how much (absolute, >= 0) the candidate must beat the champion by.
     :param floors: ``{metric: bound}`` the candidate must be at or above; ``ceilings``: at or below.
+        ``metric``, ``direction``, ``margin``, ``floors`` and ``ceilings`` are templated too, e.g. from the
+        run's Params (``margin="{{ params.margin }}"``, ``floors="{{ params.floors }}"``).
     :param alias: the alias moved on promotion (templated).
     :param candidate_metrics, champion_metrics: metrics supplied by an evaluation task (templated dicts, e.g.
         both versions scored on the same data); by default each version's ``metric.*`` tags.
@@ -68,6 +74,11 @@ class ModelGateOperator(BaseOperator):
     template_fields: Sequence[str] = (
         "model_name",
         "candidate_version",
+        "metric",
+        "direction",
+        "margin",
+        "floors",
+        "ceilings",
         "alias",
         "candidate_metrics",
         "champion_metrics",
@@ -83,9 +94,9 @@ class ModelGateOperator(BaseOperator):
         candidate_version: str | int,
         metric: str,
         direction: str = "max",
-        margin: float = 0.0,
-        floors: Mapping[str, float] | None = None,
-        ceilings: Mapping[str, float] | None = None,
+        margin: float | str = 0.0,
+        floors: Mapping[str, float] | str | None = None,
+        ceilings: Mapping[str, float] | str | None = None,
         alias: str = "champion",
         candidate_metrics: Mapping[str, Any] | str | None = None,
         champion_metrics: Mapping[str, Any] | str | None = None,
@@ -101,7 +112,7 @@ class ModelGateOperator(BaseOperator):
         super().__init__(**kwargs)
         from airflow_mlplat.gating.decision import DIRECTIONS
 
-        if direction not in DIRECTIONS:
+        if "{{" not in direction and direction not in DIRECTIONS:  # a template is checked once rendered
             raise ValueError(f"ModelGateOperator {self.task_id}: direction must be one of {DIRECTIONS}")
         if on_stale not in ON_STALE:
             raise ValueError(f"ModelGateOperator {self.task_id}: on_stale must be one of {ON_STALE}")
@@ -110,8 +121,8 @@ class ModelGateOperator(BaseOperator):
         self.metric = metric
         self.direction = direction
         self.margin = margin
-        self.floors = dict(floors or {})
-        self.ceilings = dict(ceilings or {})
+        self.floors = floors
+        self.ceilings = ceilings
         self.alias = alias
         self.candidate_metrics = candidate_metrics
         self.champion_metrics = champion_metrics
@@ -133,9 +144,12 @@ class ModelGateOperator(BaseOperator):
         from mlflow import MlflowClient
 
         from airflow_mlplat.gating import REJECT, STALE, gate
+        from airflow_mlplat.gating.decision import DIRECTIONS
         from airflow_mlplat.gating.gate import UNCHECKED
         from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
 
+        if self.direction not in DIRECTIONS:
+            raise AirflowException(f"ModelGateOperator {self.task_id}: direction must be one of {DIRECTIONS}")
         uri = self.tracking_uri or MlflowTrackingHook(self.mlflow_conn_id).tracking_uri()
         if not uri:
             raise AirflowException(
@@ -149,8 +163,8 @@ class ModelGateOperator(BaseOperator):
             metric=self.metric,
             direction=self.direction,
             margin=float(self.margin),
-            floors=self.floors,
-            ceilings=self.ceilings,
+            floors=_bounds(self.floors, "floors"),
+            ceilings=_bounds(self.ceilings, "ceilings"),
             alias=self.alias,
             candidate_metrics=_as_mapping(self.candidate_metrics, "candidate_metrics"),
             champion_metrics=_as_mapping(self.champion_metrics, "champion_metrics"),

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_mlplat.operators.model_gate import ModelGateOperator
 from airflow_mlplat.realtime.windows import naive_utc, partition_name, partition_path, window_start_of
 from airflow_mlplat.sensors.partition_ready import PartitionReadySensor
 
@@ -101,26 +100,6 @@ class WindowPartitionSensor(PartitionReadySensor):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         self._apply_params(context)
         return super().execute_complete(context, event)
-
-
-class ParamsModelGateOperator(ModelGateOperator):
-    """:class:`ModelGateOperator` whose metric, direction, margin and floors come from the run's Params."""
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        params = context.get("params") or {}
-        if params.get("metric"):
-            self.metric = str(params["metric"])
-        if params.get("direction"):
-            from airflow_mlplat.gating.decision import DIRECTIONS
-
-            if params["direction"] not in DIRECTIONS:
-                raise ValueError(f"{self.task_id}: params.direction must be one of {DIRECTIONS}")
-            self.direction = str(params["direction"])
-        if params.get("margin") not in (None, ""):
-            self.margin = float(params["margin"])
-        if isinstance(params.get("floors"), Mapping):
-            self.floors = {str(k): float(v) for k, v in params["floors"].items()}
-        return super().execute(context)
 
 
 def tracking_uri() -> str:

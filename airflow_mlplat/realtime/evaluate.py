@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,8 +19,8 @@ from airflow_mlplat.realtime.events import FEATURES
 LABEL = "label"
 
 
-def read_partition(partition_url: str, columns: Sequence[str] = (*FEATURES, LABEL)) -> dict[str, np.ndarray]:
-    """The committed Parquet files of one partition folder (hidden and ``_`` files skipped), as arrays.
+def read_partition(partition_url: str, columns: Sequence[str] = (*FEATURES, LABEL)) -> Any:
+    """The committed Parquet files of one partition folder (hidden and ``_`` files skipped): a pyarrow Table.
 
     :raises ValueError: the partition has no rows or lacks a column (names the URL).
     """
@@ -35,7 +35,7 @@ def read_partition(partition_url: str, columns: Sequence[str] = (*FEATURES, LABE
         raise ValueError(f"evaluation partition {partition_url}: {error}") from error
     if table.num_rows == 0:
         raise ValueError(f"evaluation partition {partition_url}: no rows")
-    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in columns}
+    return table
 
 
 def auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -64,30 +64,22 @@ def binary_metrics(labels: np.ndarray, p1: np.ndarray) -> dict[str, float]:
     }
 
 
-def score_version(registry: Any, name: str, version: str, data: Mapping[str, np.ndarray], cache_dir: str) -> np.ndarray:
-    """P(label = 1) of model ``name`` version ``version`` for every row of ``data``."""
+def score_version(registry: Any, name: str, version: str, data: Any, cache_dir: str) -> np.ndarray:
+    """P(label = 1) of model ``name`` version ``version`` for every row of ``data`` (a pyarrow Table)."""
+    from airflow_mlplat.serving.frame import Frame
     from airflow_mlplat.serving.model import load_model_dir
     from airflow_mlplat.serving.registry import ModelRef
 
     info = registry.resolve(ModelRef.parse(f"models:/{name}/{version}"))
     model = load_model_dir(registry.download(info, cache_dir), name=name, version=info.version, slot="evaluate")
-    size = len(data[LABEL])
-    rows = [{column: float(data[column][i]) for column in model.columns} for i in range(size)]
-    arrays = model.scorer.predict_arrays(rows)
+    size = data.num_rows
+    where = f"evaluating model {name} version {version}"
+    arrays = model.scorer.predict_frame(Frame.from_arrow(data, model.scorer.input_types, where))
     if "probability" not in arrays:
         raise ValueError(f"model {name} version {version}: not a probabilistic classifier (outputs {list(arrays)})")
     if not arrays["kept"].all():
         raise ValueError(f"model {name} version {version}: dropped {int((~arrays['kept']).sum())} of {size} rows")
     return np.asarray(arrays["probability"])[:, 1]
-
-
-def alias_version(registry: Any, name: str, alias: str) -> str | None:
-    """The version ``alias`` points at, or None when the model has no such alias."""
-    body = registry._get("/api/2.0/mlflow/registered-models/get", name=name)
-    for entry in body.get("registered_model", {}).get("aliases", []) or []:
-        if entry.get("alias") == alias:
-            return str(entry["version"])
-    return None
 
 
 def evaluate_candidate(
@@ -106,22 +98,23 @@ def evaluate_candidate(
     from airflow_mlplat.serving.registry import RegistryClient
 
     data = read_partition(partition_url)
+    labels = data.column(LABEL).to_numpy(zero_copy_only=False)
     registry = RegistryClient(tracking_uri)
     cache_dir = tempfile.mkdtemp(prefix="mlplat-evaluate-")
     try:
         candidate = str(candidate_version).strip()
-        champion = alias_version(registry, model_name, alias)
+        champion = registry.alias_version(model_name, alias)
         result: dict[str, Any] = {
             "partition": partition_url,
-            "rows": int(len(data[LABEL])),
+            "rows": data.num_rows,
             "candidate_version": candidate,
             "champion_version": champion,
-            "candidate": binary_metrics(data[LABEL], score_version(registry, model_name, candidate, data, cache_dir)),
+            "candidate": binary_metrics(labels, score_version(registry, model_name, candidate, data, cache_dir)),
             "champion": None,
         }
         if champion is not None:
             scores = score_version(registry, model_name, champion, data, cache_dir)
-            result["champion"] = binary_metrics(data[LABEL], scores)
+            result["champion"] = binary_metrics(labels, scores)
         return result
     finally:
         registry.close()

@@ -51,6 +51,25 @@ class Frame:
             columns[name] = np.asarray(values, dtype=np.float64)
         return cls(columns=columns, size=size, nulls=nulls, types=dict(types))
 
+    @classmethod
+    def from_arrow(cls, table: Any, types: Mapping[str, str], where: str) -> Frame:
+        """The columns ``types`` names out of a pyarrow Table, nulls kept as :meth:`from_rows` keeps them."""
+        import pyarrow as pa
+
+        columns: dict[str, np.ndarray] = {}
+        nulls: dict[str, np.ndarray] = {}
+        for name, kind in types.items():
+            if name not in table.column_names:
+                raise InvalidInputError(f"{where}: has no column {name!r} (columns: {table.column_names})", field=name)
+            column = table.column(name)
+            if kind == "string":
+                columns[name] = np.array(column.to_pylist(), dtype=object)
+                continue
+            if column.null_count:
+                nulls[name] = column.is_null().to_numpy(zero_copy_only=False)
+            columns[name] = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return cls(columns=columns, size=table.num_rows, nulls=nulls, types=dict(types))
+
     def column(self, name: str, where: str) -> np.ndarray:
         try:
             return self.columns[name]

@@ -110,6 +110,17 @@ class RegistryClient:
             mv["name"], str(mv["version"]), mv.get("run_id", ""), mv.get("source", ""), tuple(mv.get("aliases", ()))
         )
 
+    def alias_version(self, name: str, alias: str) -> str | None:
+        """The version ``alias`` points at, or None when the model has no such alias (yet).
+
+        :raises ModelLoadError: unknown model, or the server is unreachable.
+        """
+        body = self._get("/api/2.0/mlflow/registered-models/get", name=name)
+        for entry in body.get("registered_model", {}).get("aliases", []) or []:
+            if entry.get("alias") == alias:
+                return str(entry["version"])
+        return None
+
     def run_metrics(self, run_id: str) -> dict[str, float]:
         if not run_id:
             return {}

@@ -70,7 +70,10 @@ class SparkFileScorer:
 
     def transform(self, rows: Sequence[Mapping[str, Any]]) -> Frame:
         """Run every stage on ``rows``; the frame holds all columns, as Spark's ``transform`` would."""
-        frame = Frame.from_rows(rows, self.input_types)
+        return self.transform_frame(Frame.from_rows(rows, self.input_types))
+
+    def transform_frame(self, frame: Frame) -> Frame:
+        """Run every stage on a batch already in columns (e.g. :meth:`Frame.from_arrow`)."""
         for _, apply in self.stages:
             apply(frame)
         return frame
@@ -89,6 +92,7 @@ class SparkFileScorer:
             result.append({key: values[i] for key, values in listed.items()} if kept[i] else None)
         return result
 
-    def predict_arrays(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-        frame = self.transform(rows)
+    def predict_frame(self, frame: Frame) -> dict[str, np.ndarray]:
+        """The output columns (``prediction``, ``probability``...) and ``kept`` for a columnar batch."""
+        frame = self.transform_frame(frame)
         return {key: frame.columns[col] for key, col in self.outputs.items()} | {"kept": frame.kept}

@@ -215,12 +215,11 @@ class FlinkHook(BaseHook):
         return details["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in details.get("vertices", []))
 
     def wait_until_running(self, job: FlinkJob, timeout: float = 180.0, interval: float = 1.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.is_running(job):
-                return
-            time.sleep(interval)
-        raise FlinkJobError(f"Flink job {job.job_id} is not RUNNING after {timeout:.0f} s (state {self.state(job)})")
+        from airflow_mlplat.services.process import wait_until
+
+        if not wait_until(lambda: self.is_running(job), timeout, interval):
+            state = self.state(job)
+            raise FlinkJobError(f"Flink job {job.job_id} is not RUNNING after {timeout:.0f} s (state {state})")
 
     def wait_until_ended(self, job: FlinkJob, interval: float = 5.0) -> str:
         """Block until the job reaches a terminal state; returns it."""
@@ -234,15 +233,17 @@ class FlinkHook(BaseHook):
 
     def wait_for_checkpoints(self, job: FlinkJob, count: int, timeout: float = 120.0) -> int:
         """Wait until ``count`` more checkpoints than now have completed; returns the completed total."""
-        start = self.checkpoints(job)["counts"]["completed"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            completed = self.checkpoints(job)["counts"]["completed"]
-            if completed >= start + count:
-                return completed
+        from airflow_mlplat.services.process import wait_until
+
+        target = self.checkpoints(job)["counts"]["completed"] + count
+
+        def reached() -> bool:
             self.is_running(job)  # raises if the job died meanwhile
-            time.sleep(0.5)
-        raise FlinkJobError(f"Flink job {job.job_id}: {count} checkpoint(s) did not complete in {timeout:.0f} s")
+            return self.checkpoints(job)["counts"]["completed"] >= target
+
+        if not wait_until(reached, timeout, interval=0.5):
+            raise FlinkJobError(f"Flink job {job.job_id}: {count} checkpoint(s) did not complete in {timeout:.0f} s")
+        return self.checkpoints(job)["counts"]["completed"]
 
     def _exception(self, job: FlinkJob) -> str:
         try:

@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install flink flink-up flink-down demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
+.PHONY: install tf paddle flink flink-up flink-down demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
 
 install: $(STAMP) ui
 
@@ -37,7 +37,7 @@ demo: install
 demo-down:
 	@test -x $(BIN)/python && $(RUN) $(BIN)/python -m airflow_mlplat.demo --stop || true
 
-test: install flink chromium
+test: install flink tf paddle chromium
 	$(RUN) $(BIN)/python -m pytest tests
 
 lint: install
@@ -47,7 +47,7 @@ bench: install
 	$(RUN) $(BIN)/python bench/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) $(FLINK_VENV) .demo build *.egg-info
+	rm -rf $(VENV) $(FLINK_VENV) $(TF_VENV) $(PADDLE_VENV) .demo build *.egg-info
 
 docs: install
 	$(BIN)/airflow-mlplat components docs
@@ -119,3 +119,26 @@ chromium:
 	@test -x /usr/bin/chromium || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+# Deep-learning runtimes: the local counterparts of the framework images the launcher's cluster
+# profile names (tensorflow/tensorflow, paddlepaddle/paddle). Each replica of a local training job
+# runs on its image's interpreter. fsspec serves the platform's staging and export steps in them.
+TF_VERSION     := 2.21.0
+TF_VENV        := .venv-tf
+TF_STAMP       := $(TF_VENV)/.installed-$(TF_VERSION)
+PADDLE_VERSION := 3.3.1
+PADDLE_VENV    := .venv-paddle
+PADDLE_STAMP   := $(PADDLE_VENV)/.installed-$(PADDLE_VERSION)
+
+tf: $(TF_STAMP)
+paddle: $(PADDLE_STAMP)
+
+$(TF_STAMP):
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(TF_VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(TF_VENV)/bin/python 'tensorflow-cpu==$(TF_VERSION)' 'tensorboard==$(TF_VERSION)' fsspec
+	@touch $@
+
+$(PADDLE_STAMP):
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(PADDLE_VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(PADDLE_VENV)/bin/python 'paddlepaddle==$(PADDLE_VERSION)' setuptools fsspec
+	@touch $@

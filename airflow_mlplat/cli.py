@@ -6,6 +6,7 @@
     airflow-mlplat validate PIPELINE.json [--params JSON]
     airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
     airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
+    airflow-mlplat train submit|status|logs|export|kill ...   (see airflow_mlplat/launcher/cli.py)
 
 Nothing here imports Spark except ``run``.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from airflow_mlplat.components.catalogue import by_category, render_markdown, render_text
 from airflow_mlplat.components.registry import iter_components, load_components
 from airflow_mlplat.engine import cli as engine_cli
+from airflow_mlplat.launcher.cli import add_train_commands
 
 DOCS_PATH = Path("docs") / "components.md"
 
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="fail if the file differs from the registry")
     docs.set_defaults(func=_docs)
     engine_cli.add_pipeline_commands(sub)
+    add_train_commands(sub)
     promotions = sub.add_parser("promotions", help="a model's gate decisions (promoted/rejected/stale), newest first")
     promotions.add_argument("model")
     promotions.add_argument("--tracking-uri", help="the MLflow server (default MLFLOW_TRACKING_URI)")

@@ -6,8 +6,10 @@ Only the addresses and paths differ, and they come from the ``Placement``.
 
 Names, by framework:
 
-- ``tensorflow-ps``: ``PS_HOSTS``, ``WORKER_HOSTS``, ``JOB_NAME`` (ps|worker), ``TASK_INDEX`` (the
-  reference platform's contract, read by classic ``tf.train.Server`` scripts) plus ``TF_CONFIG``.
+- ``tensorflow-ps``: ``PS_HOSTS``, ``WORKER_HOSTS``, ``JOB_NAME`` (ps|worker|chief), ``TASK_INDEX`` (the
+  reference platform's contract) plus ``CHIEF_HOSTS`` and ``TF_CONFIG``. TF 2's
+  ``ParameterServerStrategy`` needs a coordinator, so the launcher adds one ``chief`` replica: it
+  trains and exports; ps and workers serve (``tf.distribute.Server``) until they are stopped.
 - ``tensorflow-multiworker``: ``TF_CONFIG`` only (``MultiWorkerMirroredStrategy`` reads it).
 - ``pytorch``: ``MASTER_ADDR``, ``MASTER_PORT``, ``WORLD_SIZE``, ``RANK``, as Kubeflow's PyTorchJob
   sets them for ``init_process_group(init_method="env://")``; worker-0 is the master.
@@ -24,7 +26,11 @@ Names, by framework:
   https://paddlepaddle.org.cn/documentation/docs/zh/api/paddle/distributed/ParallelEnv_cn.html).
 
 Every replica also gets ``MLPLAT_*`` variables: job name, role, index, data dir, output path,
-whether it exports (worker-0), where to write final metrics, and the TensorBoard log dir.
+whether it exports (the chief, else worker-0), where to write final metrics, the TensorBoard log
+dir, ``MLPLAT_CHECKPOINT_DIR`` (shared: each checkpoint a directory under it, written under a name
+starting with ``.`` and renamed, so the newest complete one can be exported or resumed from) and
+``MLPLAT_MODEL_DIR`` (this replica's own; the platform copies the exporting replica's to the
+job's output URL once the job succeeded).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ RESERVED_ENV = frozenset(
     {
         "PS_HOSTS",
         "WORKER_HOSTS",
+        "CHIEF_HOSTS",
         "JOB_NAME",
         "TASK_INDEX",
         "TF_CONFIG",
@@ -90,6 +97,13 @@ class Placement:
     def input_dir(self) -> str:
         return f"{self.data_dir.rstrip('/')}/input"
 
+    @property
+    def checkpoint_dir(self) -> str:
+        return f"{self.data_dir.rstrip('/')}/checkpoints"
+
+    def model_dir(self, role: str, index: int) -> str:
+        return f"{self.data_dir.rstrip('/')}/model/{role}-{index}"
+
 
 def replica_name(job: TrainingJob, role: str, index: int) -> str:
     """The object name of one replica: its Service, and its Job or Deployment."""
@@ -116,12 +130,14 @@ def role_env(job: TrainingJob, placement: Placement, role: str, index: int) -> d
     env: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
     fw = job.framework
     if fw == "tensorflow-ps":
+        chief = [placement.address("chief", 0)]
         env.update(
             PS_HOSTS=",".join(ps),
             WORKER_HOSTS=",".join(workers),
+            CHIEF_HOSTS=",".join(chief),
             JOB_NAME=role,
             TASK_INDEX=str(index),
-            TF_CONFIG=_tf_config({"ps": ps, "worker": workers}, role, index),
+            TF_CONFIG=_tf_config({"chief": chief, "ps": ps, "worker": workers}, role, index),
         )
     elif fw == "tensorflow-multiworker":
         env["TF_CONFIG"] = _tf_config({"worker": workers}, role, index)
@@ -161,8 +177,10 @@ def role_env(job: TrainingJob, placement: Placement, role: str, index: int) -> d
         MLPLAT_NUM_WORKERS=str(job.workers),
         MLPLAT_DATA_DIR=placement.data_dir,
         MLPLAT_INPUT_DIR=placement.input_dir,
-        MLPLAT_EXPORT="1" if (role, index) == ("worker", 0) else "0",
+        MLPLAT_EXPORT="1" if (role, index) == job.exporter else "0",
         MLPLAT_METRICS_FILE=placement.metrics_file(role, index),
+        MLPLAT_CHECKPOINT_DIR=placement.checkpoint_dir,
+        MLPLAT_MODEL_DIR=placement.model_dir(role, index),
     )
     if job.output_path:
         env["MLPLAT_OUTPUT_PATH"] = job.output_path

@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 FRAMEWORKS = ("tensorflow-ps", "tensorflow-multiworker", "pytorch", "paddle-ps", "paddle-collective")
 #: Frameworks with parameter servers; the others must have ``ps=0``.
 PS_FRAMEWORKS = frozenset({"tensorflow-ps", "paddle-ps"})
+#: Frameworks whose training runs on a coordinator replica (``chief-0``) added by the launcher.
+CHIEF_FRAMEWORKS = frozenset({"tensorflow-ps"})
 #: Output URL schemes worker-0 can export to (fsspec protocols; hdfs in production).
 OUTPUT_SCHEMES = frozenset({"hdfs", "webhdfs", "viewfs", "file", "s3", "s3a", "gs", "abfs", "oss"})
 SOURCE_SCHEMES = OUTPUT_SCHEMES | {"http", "https"}
@@ -110,6 +112,15 @@ DEFAULT_GPU_TYPES: Mapping[str, tuple[str, str]] = {
 }
 
 
+#: The images the Makefile builds a local runtime for (``make tf``, ``make paddle``; torch is in ``.venv``).
+DEFAULT_LOCAL_RUNTIMES: Mapping[str, str] = {
+    "tensorflow/tensorflow": ".venv-tf/bin/python",
+    "paddlepaddle/paddle": ".venv-paddle/bin/python",
+    "pytorch/pytorch": "platform",
+    "python": "platform",
+}
+
+
 @dataclass(frozen=True)
 class ClusterProfile:
     """Per-cluster settings the platform operator sets once (not per job)."""
@@ -126,6 +137,14 @@ class ClusterProfile:
     ingress_class: str | None = None
     #: Image of the init step that stages data and scripts; default: the job's image.
     init_image: str | None = None
+    #: Local backend: image (or repository without tag) -> the interpreter that stands in for it.
+    #: Relative paths are under the project root (``$MLPLAT_RUNTIMES_ROOT`` to move them);
+    #: ``platform`` is the interpreter the platform itself runs on.
+    local_runtimes: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LOCAL_RUNTIMES))
+    #: Local backend: what the machine lends to jobs, ``{"cpu": "2", "memory": "8Gi", "gpus": {"t4": 1}}``.
+    #: A job that does not fit next to the running ones waits in ``queued``, first in, first out.
+    #: None: no limit.
+    local_capacity: Mapping[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any] | None) -> ClusterProfile:
@@ -165,6 +184,11 @@ class TrainingJob:
     :param timeout: seconds before the job is stopped and removed.
     :param data_source: URL of training data the init step stages into the data volume.
     :param code_source: URL of scripts the init step stages next to the data.
+    :param backoff_limit: times a failed worker (or chief) is restarted before the job fails; it
+        resumes from ``MLPLAT_CHECKPOINT_DIR``. 0 (default): fail fast, since a restarted worker
+        cannot rejoin a running collective (PyTorch DDP, Paddle collective, MultiWorkerMirrored).
+    :param pending_timeout: seconds a replica may stay unschedulable or unable to pull its image
+        before the job fails, naming the reason.
     """
 
     name: str
@@ -183,6 +207,8 @@ class TrainingJob:
     timeout: float = 24 * 3600.0
     data_source: str | None = None
     code_source: str | None = None
+    backoff_limit: int = 0
+    pending_timeout: float = 600.0
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any] | TrainingJob) -> TrainingJob:
@@ -217,8 +243,23 @@ class TrainingJob:
         return out
 
     def replicas(self) -> list[tuple[str, int]]:
-        """``(role, index)`` of every replica: ps first, then workers."""
-        return [("ps", i) for i in range(self.ps)] + [("worker", i) for i in range(self.workers)]
+        """``(role, index)`` of every replica: ps first, then the chief (``tensorflow-ps``), then workers."""
+        chief = [("chief", 0)] if self.framework in CHIEF_FRAMEWORKS else []
+        return [("ps", i) for i in range(self.ps)] + chief + [("worker", i) for i in range(self.workers)]
+
+    @property
+    def exporter(self) -> tuple[str, int]:
+        """The replica that writes the model and metrics: the chief where there is one, else worker 0."""
+        return ("chief", 0) if self.framework in CHIEF_FRAMEWORKS else ("worker", 0)
+
+    @property
+    def finishing_roles(self) -> frozenset[str]:
+        """Roles whose success ends the job; every other replica serves until it is stopped.
+
+        ``tensorflow-ps`` (TF 2 ``ParameterServerStrategy``): the chief trains, workers and ps are
+        ``tf.distribute.Server`` processes that never exit by themselves.
+        """
+        return frozenset({"chief"}) if self.framework in CHIEF_FRAMEWORKS else frozenset({"worker"})
 
     def resources(self, role: str) -> Resources:
         return self.ps_resources if role == "ps" else self.worker_resources
@@ -226,7 +267,7 @@ class TrainingJob:
     @property
     def distributed(self) -> bool:
         """More than one pod mounts the data volume (ReadWriteMany needed)."""
-        return self.ps + self.workers + (1 if self.tensorboard else 0) > 1
+        return len(self.replicas()) + (1 if self.tensorboard else 0) > 1
 
     def validate(self, profile: ClusterProfile | None = None) -> TrainingJob:
         """Check every field; return self, or raise ``TrainingJobSpecError`` listing every problem."""
@@ -295,6 +336,14 @@ class TrainingJob:
                     add(f"env.{key} must be a string, got {value!r}")
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
             add(f"timeout must be a number of seconds > 0, got {self.timeout!r}")
+        if not _is_int(self.backoff_limit) or self.backoff_limit < 0:
+            add(f"backoff_limit must be an integer >= 0, got {self.backoff_limit!r}")
+        if (
+            isinstance(self.pending_timeout, bool)
+            or not isinstance(self.pending_timeout, (int, float))
+            or not self.pending_timeout > 0
+        ):
+            add(f"pending_timeout must be a number of seconds > 0, got {self.pending_timeout!r}")
         if not isinstance(self.tensorboard, bool):
             add(f"tensorboard must be true or false, got {self.tensorboard!r}")
         if problems:
@@ -308,6 +357,23 @@ def longest_object_name(job: TrainingJob) -> str:
     if _is_int(job.ps) and job.ps > 0:
         candidates.append(f"{job.name}-ps-{job.ps - 1}")
     return max(candidates, key=len)
+
+
+def parse_quantity(value: Any) -> float:
+    """A Kubernetes quantity as a number (``500m`` -> 0.5, ``2Gi`` -> 2147483648); ValueError if it is not one."""
+    match = _QUANTITY.match(str(value)) if _valid_quantity(value) else None
+    if match is None:
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    number, suffix = float(match.group(1)), match.group(2) or ""
+    if suffix[:1] in ("e", "E"):
+        return number * 10 ** int(suffix[1:])
+    return number * _SUFFIXES[suffix]
+
+
+_SUFFIXES = {
+    "": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60,
+}  # fmt: skip
 
 
 def _is_int(value: Any) -> bool:

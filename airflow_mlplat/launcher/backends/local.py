@@ -3,14 +3,22 @@
 It builds the job's Kubernetes manifests with a local ``Placement`` (every host 127.0.0.1, a free
 port per replica, the data volume a directory) and validates them; a controller process
 (``local_controller.py``) then starts each pod's init steps and main container from those
-manifests, with exactly their env, and applies the lifecycle rules Kubernetes would: ps stopped
-once every worker succeeded, everything stopped on a failure, timeout or kill.
+manifests, with exactly their env, and applies the lifecycle rules Kubernetes would: a failed
+worker restarted up to ``backoff_limit`` times, serving replicas stopped once the finishing ones
+(workers, or the chief) succeeded, everything stopped on a failure, timeout or kill.
 
-The job's state directory ``STATE_ROOT/NAME/`` holds ``spec.json``, ``manifests.json``,
-``status.json`` (written by the controller), ``inherited_env.json`` (the submitter's environment,
-which every replica gets beneath its manifest env), ``controller.pid``/``controller.log``, ``data/``
-(the "PVC"), ``work/`` and ``pods/REPLICA/log``. The controller outlives the task that submitted
-it (a deferred operator's worker slot is released), like a cluster does.
+Each image runs on its local runtime (``runtimes.py``: ``.venv-tf`` for TensorFlow's image,
+``.venv-paddle`` for Paddle's), which starts from an allow-listed environment: no Airflow
+connection, database URL or key of the submitter reaches a replica or a file.
+
+With ``local_capacity`` in the cluster profile a job waits in ``queued`` until it fits next to the
+running ones (``local_queue.py``, first in, first out).
+
+The job's state directory ``STATE_ROOT/NAME/`` holds ``spec.json``, ``handle.json``,
+``manifests.json``, ``status.json`` (written by the controller), ``controller.pid``/``controller.log``,
+``data/`` (the "PVC"), ``work/`` and ``pods/REPLICA/log``. The controller outlives the task that
+submitted it (a deferred operator's worker slot is released), like a cluster does. When the job is
+over (``finish``, ``kill``) the directory is removed, except ``data/`` when the job keeps its volume.
 """
 
 from __future__ import annotations
@@ -40,7 +48,6 @@ STATE_ROOT_ENV = "MLPLAT_LAUNCHER_ROOT"
 STATUS_FILE = "status.json"
 MANIFESTS_FILE = "manifests.json"
 CONTROLLER_PID = "controller.pid"
-INHERITED_ENV_FILE = "inherited_env.json"
 #: How long ``kill``/``finish`` wait for the controller to stop the replicas before doing it themselves.
 CONTROLLER_GRACE = 30.0
 
@@ -94,7 +101,8 @@ def _group_alive(pgid: int) -> bool:
 class LocalBackend(TrainingBackend):
     """Run jobs as local processes under ``state_root`` (default ``default_state_root()``).
 
-    ``profile``: ``ClusterProfile`` fields as a dict; the manifests are built with it, as on a cluster.
+    ``profile``: ``ClusterProfile`` fields as a dict; the manifests are built with it, as on a
+    cluster, and its ``local_runtimes`` and ``local_capacity`` apply here.
     """
 
     name = "local"
@@ -107,7 +115,7 @@ class LocalBackend(TrainingBackend):
         self.profile = ClusterProfile.from_dict(profile)
 
     def handle(self, job: TrainingJob) -> dict[str, Any]:
-        return {
+        handle = {
             "backend": self.name,
             "options": {"state_root": self.state_root, "profile": self.profile_options},
             "job": job.name,
@@ -116,12 +124,21 @@ class LocalBackend(TrainingBackend):
             "keep_data": bool(job.data_volume and job.data_volume.keep),
             "output_path": job.output_path,
         }
+        if job.tensorboard:
+            handle["tensorboard_url"] = f"http://{LOOPBACK}:{free_port()}/"
+        return handle
 
     def attach(self, name: str) -> dict[str, Any]:
         handle = read_json(Path(self.state_root) / name / "handle.json")
         if handle is None:
             raise LauncherError(f"no local training job {name!r} under {self.state_root}")
         return handle
+
+    def queue(self):
+        from airflow_mlplat.launcher.backends.local_queue import LocalQueue
+
+        capacity = self.profile.local_capacity
+        return None if capacity is None else LocalQueue(self.state_root, capacity)
 
     # -- submit ---------------------------------------------------------------------------
     def placement(self, job: TrainingJob, state_dir: Path):
@@ -136,39 +153,72 @@ class LocalBackend(TrainingBackend):
             metrics_files={(r, i): str(state_dir / "pods" / f"{r}-{i}" / "termination-log") for r, i in keys},
         )
 
+    def check_runtimes(self, job: TrainingJob) -> None:
+        """Every image the job needs has a local runtime (before anything is created)."""
+        from airflow_mlplat.launcher.runtimes import RuntimeNotFound, resolve
+
+        images = {job.image}
+        if job.data_source or job.code_source:
+            images.add(self.profile.init_image or job.image)
+        if job.tensorboard:
+            images.add(self.profile.tensorboard_image)
+        for image in sorted(images):
+            try:
+                resolve(image, self.profile.local_runtimes)
+            except RuntimeNotFound as err:
+                raise LauncherError(f"training job {job.name!r}: {err}") from None
+
     def submit(self, job: TrainingJob, handle: dict[str, Any]) -> None:
         from airflow_mlplat.kube.schema import validate_manifests
+        from airflow_mlplat.launcher.backends.local_queue import CapacityError
         from airflow_mlplat.launcher.manifests import build_manifests
+        from airflow_mlplat.launcher.runtimes import INHERITED_ENV, replica_base_env
 
         job.validate(self.profile)
+        self.check_runtimes(job)
+        queue = self.queue()
+        if queue is not None:
+            try:
+                queue.check_fits(job)
+            except CapacityError as err:
+                raise LauncherError(str(err)) from None
         state_dir = Path(handle["state_dir"])
         if self._controller_alive(state_dir):
             raise LauncherError(f"local job {job.name!r} is already running (state dir {state_dir})")
         self._clear(state_dir, keep_data=bool(handle.get("keep_data")))
         for sub in ("data", "work", "pods"):
             (state_dir / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(state_dir, 0o700)
         placement = self.placement(job, state_dir)
         docs = validate_manifests(
             build_manifests(
-                job, namespace="local", profile=self.profile, placement=placement, deadline=handle["deadline"]
+                job,
+                namespace="local",
+                profile=self.profile,
+                placement=placement,
+                deadline=handle["deadline"],
+                ingress=False,
             )
         )
         write_json(state_dir / "spec.json", job.to_dict())
         write_json(state_dir / "handle.json", handle)
         write_json(state_dir / MANIFESTS_FILE, docs)
-        # Replicas get this (PATH, PYTHONPATH, ...) under their manifest env, as a container gets its image's env.
-        inherited = dict(os.environ)
-        write_json(state_dir / INHERITED_ENV_FILE, inherited)
+        if queue is not None:
+            queue.enqueue(job)
+        # The controller gets only the allow-listed variables (replicas build theirs from it): the
+        # submitter's connections and keys are in no file and no child process.
+        env = replica_base_env(sys.executable, {k: v for k, v in os.environ.items() if k in INHERITED_ENV})
         with open(state_dir / "controller.log", "ab") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "airflow_mlplat.launcher.backends.local_controller", str(state_dir)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=inherited,
+                env=env,
                 start_new_session=True,
             )
         (state_dir / CONTROLLER_PID).write_text(str(proc.pid))
+        handle["controller_pid"] = proc.pid
 
     @staticmethod
     def _clear(state_dir: Path, keep_data: bool) -> None:
@@ -190,8 +240,8 @@ class LocalBackend(TrainingBackend):
         if raw is None:
             if alive:
                 return JobStatus(PENDING, "local controller starting")
-            if not state_dir.exists():
-                return JobStatus(FAILED, f"local job {handle['job']!r} not found ({state_dir} does not exist)")
+            if not (state_dir / "spec.json").exists():
+                return JobStatus(FAILED, f"local job {handle['job']!r} not found (no {state_dir / 'spec.json'})")
             tail = self._tail(state_dir / "controller.log")
             return JobStatus(FAILED, f"local controller exited before starting; log:\n{tail}")
         status = JobStatus.from_dict(raw["status"])
@@ -215,14 +265,26 @@ class LocalBackend(TrainingBackend):
         except FileNotFoundError:
             return ""
 
+    def export_checkpoint(self, handle: dict[str, Any]) -> str:
+        from airflow_mlplat.launcher.stage import newest_checkpoint, publish
+
+        if not handle.get("output_path"):
+            raise LauncherError(f"training job {handle['job']!r} has no output_path to export a checkpoint to")
+        try:
+            newest = newest_checkpoint(Path(handle["state_dir"]) / "data" / "checkpoints")
+        except FileNotFoundError as err:
+            raise LauncherError(f"training job {handle['job']!r}: {err}") from None
+        dest = f"{handle['output_path'].rstrip('/')}/checkpoints/{newest.name}"
+        publish(newest, dest)
+        return dest
+
     # -- cleanup --------------------------------------------------------------------------
     def finish(self, handle: dict[str, Any], status: JobStatus) -> None:
         state_dir = Path(handle["state_dir"])
         self._wait_controller(state_dir, CONTROLLER_GRACE)
         # The controller applied the rules already; this catches a controller that died midway.
-        self._stop_leftovers(state_dir, roles={"ps"} if status.succeeded else None)
-        if not status.succeeded:
-            self._remove_data(handle)
+        self._stop_leftovers(state_dir)
+        self._remove(handle)
 
     def kill(self, handle: dict[str, Any]) -> None:
         state_dir = Path(handle["state_dir"])
@@ -237,24 +299,24 @@ class LocalBackend(TrainingBackend):
             self._wait_controller(state_dir, CONTROLLER_GRACE)
             if pid_alive(pid):
                 stop_group(pid, grace=0)
-        self._stop_leftovers(state_dir, roles=None)
-        raw = read_json(state_dir / STATUS_FILE)
-        if raw is None or raw["status"]["phase"] not in (FAILED, "succeeded"):
-            replicas = raw["status"]["replicas"] if raw else {}
-            write_json(state_dir / STATUS_FILE, {"status": JobStatus(FAILED, "killed", replicas).to_dict()})
-        self._remove_data(handle)
+        self._stop_leftovers(state_dir)
+        self._remove(handle)
 
-    def _remove_data(self, handle: dict[str, Any]) -> None:
+    def _remove(self, handle: dict[str, Any]) -> None:
+        """One rule for success, failure and kill: nothing stays but the volume the job asked to keep."""
+        state_dir = Path(handle["state_dir"])
+        self._clear(state_dir, keep_data=bool(handle.get("keep_data")))
         if not handle.get("keep_data"):
-            shutil.rmtree(Path(handle["state_dir"]) / "data", ignore_errors=True)
+            shutil.rmtree(state_dir, ignore_errors=True)
+        queue = self.queue()
+        if queue is not None:
+            queue.release(handle["job"])
 
-    def _stop_leftovers(self, state_dir: Path, roles: set[str] | None) -> None:
+    def _stop_leftovers(self, state_dir: Path) -> None:
         raw = read_json(state_dir / STATUS_FILE)
         if not raw:
             return
         for info in raw["status"]["replicas"].values():
-            if roles is not None and info.get("role") not in roles:
-                continue
             for pid in info.get("pids", []):
                 if pid_alive(pid) or _group_alive(pid):
                     stop_group(pid)

@@ -123,10 +123,12 @@ chromium:
 # Deep-learning runtimes: the local counterparts of the framework images the launcher's cluster
 # profile names (tensorflow/tensorflow, paddlepaddle/paddle). Each replica of a local training job
 # runs on its image's interpreter. fsspec serves the platform's staging and export steps in them.
+# Paddle 3.0.0: 3.1.1 and later are built without the parameter-server core (Paddle PR #73999), so
+# paddle-ps cannot run on them; 3.0.0 needs protobuf < 7 (DistributedStrategy reads FieldDescriptor.label).
 TF_VERSION     := 2.21.0
 TF_VENV        := .venv-tf
 TF_STAMP       := $(TF_VENV)/.installed-$(TF_VERSION)
-PADDLE_VERSION := 3.3.1
+PADDLE_VERSION := 3.0.0
 PADDLE_VENV    := .venv-paddle
 PADDLE_STAMP   := $(PADDLE_VENV)/.installed-$(PADDLE_VERSION)
 
@@ -140,5 +142,5 @@ $(TF_STAMP):
 
 $(PADDLE_STAMP):
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(PADDLE_VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(PADDLE_VENV)/bin/python 'paddlepaddle==$(PADDLE_VERSION)' setuptools fsspec
+	$(PYTHON) -m uv pip install --quiet --python $(PADDLE_VENV)/bin/python 'paddlepaddle==$(PADDLE_VERSION)' 'protobuf<7' setuptools fsspec
 	@touch $@

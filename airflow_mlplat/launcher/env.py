@@ -15,9 +15,10 @@ Names, by framework:
   sets them for ``init_process_group(init_method="env://")``; worker-0 is the master.
 - ``paddle-ps``: what ``paddle.distributed.fleet.PaddleCloudRoleMaker(is_collective=False)`` reads:
   ``TRAINING_ROLE`` (TRAINER|PSERVER), ``PADDLE_PSERVERS_IP_PORT_LIST``, ``PADDLE_TRAINER_ENDPOINTS``,
-  ``PADDLE_TRAINERS_NUM``, ``PADDLE_TRAINER_ID`` (trainers), ``POD_IP`` and ``PADDLE_PORT`` (pservers;
-  ``POD_IP:PADDLE_PORT`` must be one entry of ``PADDLE_PSERVERS_IP_PORT_LIST``, so ``POD_IP`` holds
-  the same host name as the list rather than the pod's IP).
+  ``PADDLE_TRAINERS_NUM``, ``PADDLE_TRAINER_ID`` (trainers), ``POD_IP`` and ``PADDLE_PORT`` (every
+  replica: a pserver's ``POD_IP:PADDLE_PORT`` must be one entry of ``PADDLE_PSERVERS_IP_PORT_LIST``,
+  so ``POD_IP`` holds the same host name as the list rather than the pod's IP; the role maker
+  also requires them of trainers).
   Source: Paddle's PaddleCloudRoleMaker docs
   (https://paddlepaddle.org.cn/documentation/api/paddle/distributed/fleet/PaddleCloudRoleMaker_cn.html)
   and ``_ps_env`` in python/paddle/distributed/fleet/base/role_maker.py.
@@ -155,9 +156,9 @@ def role_env(job: TrainingJob, placement: Placement, role: str, index: int) -> d
             PADDLE_TRAINER_ENDPOINTS=",".join(workers),
             PADDLE_TRAINERS_NUM=str(job.workers),
         )
-        if role == "ps":
-            env.update(POD_IP=placement.hosts[(role, index)], PADDLE_PORT=str(placement.ports[(role, index)]))
-        else:
+        # Paddle's role maker reads its own host and port from POD_IP/PADDLE_PORT on trainers too.
+        env.update(POD_IP=placement.hosts[(role, index)], PADDLE_PORT=str(placement.ports[(role, index)]))
+        if role != "ps":
             env["PADDLE_TRAINER_ID"] = str(index)
     elif fw == "paddle-collective":
         env.update(

@@ -87,7 +87,7 @@ def test_each_image_runs_on_its_runtime(state_root: Path, tmp_path: Path):
         "open(out, 'w').write(sys.executable + '|' + os.environ['PATH'].split(os.pathsep)[0])"
     )
     seen = {}
-    for image, venv in (("tensorflow/tensorflow:2.21.0", ".venv-tf"), ("paddlepaddle/paddle:3.3.1", ".venv-paddle")):
+    for image, venv in (("tensorflow/tensorflow:2.21.0", ".venv-tf"), ("paddlepaddle/paddle:3.0.0", ".venv-paddle")):
         job = scripted_job("probe", "pytorch", image=image, command=["python", "-c", probe], data_volume={"keep": True})
         backend, handle = submitted(state_root, job)
         status = backend.wait(handle, poll_interval=0.2, on_log=lambda line: None)

@@ -16,21 +16,18 @@ the concatenated embeddings and dense features, summed into one logit.
 
 Each rank trains on its ``DistributedSampler`` shard (gloo on CPU); after every epoch it logs the
 all-reduced mean training loss. At the end every rank writes ``MLPLAT_DATA_DIR/ranks/rank-R.json``
-(a SHA-256 of its parameters and its loss history), and worker-0 (``MLPLAT_EXPORT=1``) exports
-``model.pt`` and ``metrics.json`` to ``MLPLAT_OUTPUT_PATH`` (any fsspec URL: ``file://`` locally,
-``hdfs://`` in production, which needs pyarrow and a Hadoop client in the image) and writes its
-final metrics to ``MLPLAT_METRICS_FILE`` (the pod's termination message).
+(a SHA-256 of its parameters and its loss history), and worker-0 (``MLPLAT_EXPORT=1``) writes
+``model.pt`` and ``metrics.json`` into ``MLPLAT_MODEL_DIR``, which the platform then copies to the
+job's output URL, and writes its final metrics to ``MLPLAT_METRICS_FILE`` (the pod's termination
+message).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
-import math
 import os
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +38,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-DENSE = [f"I{i}" for i in range(1, 14)]
-SPARSE = [f"C{i}" for i in range(1, 27)]
+from airflow_mlplat.launcher.examples.ctr_data import DENSE, SPARSE, default_data_path
+from airflow_mlplat.launcher.examples.ctr_data import load_criteo as load_criteo_arrays
 
 
 def load_criteo(path: str | os.PathLike[str], buckets: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(dense float [n, 13], sparse ids [n, 26] offset per field, labels [n])."""
-    dense, sparse, labels = [], [], []
-    with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            labels.append(float(row["label"]))
-            values = []
-            for name in DENSE:
-                raw = row[name].strip()
-                x = float(raw) if raw else 0.0
-                values.append(math.copysign(math.log1p(abs(x)), x))
-            dense.append(values)
-            ids = []
-            for field, name in enumerate(SPARSE):
-                # Missing is a value of its own; crc32, unlike hash(), is the same in every process.
-                slot = zlib.crc32(f"{name}={row[name]}".encode()) % buckets
-                ids.append(field * buckets + slot)
-            sparse.append(ids)
-    return torch.tensor(dense), torch.tensor(sparse), torch.tensor(labels)
+    """(dense float [n, 13], sparse ids [n, 26] offset per field, labels [n]): ``ctr_data`` as tensors."""
+    return tuple(torch.from_numpy(array) for array in load_criteo_arrays(path, buckets))
 
 
 class DeepFM(nn.Module):
@@ -99,22 +80,12 @@ def parameter_digest(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def export(output_path: str, model: nn.Module, config: dict[str, Any], metrics: dict[str, Any]) -> None:
-    """Write ``model.pt`` and ``metrics.json`` under ``output_path``, each via a temporary name then a move."""
-    import io
-
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(output_path)
-    fs.makedirs(root, exist_ok=True)
-    buffer = io.BytesIO()
-    torch.save({"state_dict": model.state_dict(), "config": config}, buffer)
-    for name, payload in (("model.pt", buffer.getvalue()), ("metrics.json", json.dumps(metrics).encode())):
-        final = f"{root.rstrip('/')}/{name}"
-        tmp = f"{final}.tmp-{os.getpid()}"
-        with fs.open(tmp, "wb") as out:
-            out.write(payload)
-        fs.mv(tmp, final)
+def save_model(model_dir: str, model: nn.Module, config: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """Write ``model.pt`` and ``metrics.json`` into ``model_dir``; the platform exports that directory."""
+    root = Path(model_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "config": config}, root / "model.pt")
+    (root / "metrics.json").write_text(json.dumps(metrics))
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -159,8 +130,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         tmp.write_text(json.dumps({"rank": rank, "digest": digest, "loss": history}))
         os.replace(tmp, rank_file)
         if os.environ.get("MLPLAT_EXPORT") == "1":
-            if os.environ.get("MLPLAT_OUTPUT_PATH"):
-                export(os.environ["MLPLAT_OUTPUT_PATH"], model.module, config, metrics)
+            if os.environ.get("MLPLAT_MODEL_DIR"):
+                save_model(os.environ["MLPLAT_MODEL_DIR"], model.module, config, metrics)
             metrics_file = os.environ.get("MLPLAT_METRICS_FILE")
             if metrics_file:
                 Path(metrics_file).parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     if args.data is None:
-        args.data = os.path.join(os.environ.get("MLPLAT_INPUT_DIR", "."), "criteo_sample.txt")
+        args.data = default_data_path()
     train(args)
     return 0
 

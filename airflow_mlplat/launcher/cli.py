@@ -37,7 +37,7 @@ def _read_mapping(path: str, what: str) -> dict[str, Any]:
 
 def _backend(args: argparse.Namespace):
     from airflow_mlplat.launcher.backends import get_backend
-    from airflow_mlplat.operators.distributed_training import backend_options
+    from airflow_mlplat.launcher.backends.options import backend_options
 
     profile = _read_mapping(args.profile, "cluster profile") if args.profile else None
     options = backend_options(

@@ -5,7 +5,8 @@ For m ps and n workers (the reference platform's layout):
 - a root ConfigMap ``NAME`` holding the spec; every other object has an ownerReference to it,
   so deleting it removes the whole job (the PVC only when ``data_volume.keep`` is false);
 - a PVC ``NAME-data`` (ReadWriteOnce for a single pod, ReadWriteMany when several share it);
-- per replica a headless Service ``NAME-ROLE-I`` (stable DNS), m ps Deployments and n worker Jobs;
+- per replica a headless Service ``NAME-ROLE-I`` (stable DNS), m ps Deployments and n worker Jobs
+  (plus a ``chief`` Job for ``tensorflow-ps``);
 - optional TensorBoard: Deployment, Service and Ingress ``NAME-tensorboard``;
 - an init container that stages data and scripts into the volume when sources are given.
 
@@ -29,7 +30,7 @@ from airflow_mlplat.launcher.labels import (
     MAIN_CONTAINER,
     SPEC_KEY,
 )
-from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob
+from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob, TrainingJobSpecError
 
 DATA_VOLUME = "data"
 WORK_VOLUME = "work"
@@ -61,13 +62,17 @@ def build_manifests(
     placement: Placement | None = None,
     owner_uid: str | None = None,
     deadline: float | None = None,
+    ingress: bool = True,
 ) -> list[Any]:
     """Every object of ``job``, root ConfigMap first, as ``kubernetes.client`` models.
 
     ``placement``: addresses and paths (default: Kubernetes DNS names in ``namespace``).
     ``owner_uid``: uid of the created root ConfigMap; when given, the other objects get an
     ownerReference to it (the backend creates the root first to learn its uid).
-    Validates ``job`` first (``TrainingJobSpecError``).
+    ``ingress``: expose TensorBoard through an Ingress (False: the local backend, which serves it
+    on 127.0.0.1 itself).
+    Validates ``job`` first, and raises ``TrainingJobSpecError`` when TensorBoard needs an Ingress
+    but the profile has no ``ingress_domain``.
     """
     profile = profile or ClusterProfile()
     job.validate(profile)
@@ -83,9 +88,9 @@ def build_manifests(
         if role == "ps":
             objects.append(_deployment(replica_name(job, role, index), namespace, labels(job, role, index), pod, owner))
         else:
-            objects.append(_job(job, namespace, index, pod, owner))
+            objects.append(_job(job, namespace, role, index, pod, owner))
     if job.tensorboard:
-        objects.extend(_tensorboard(job, namespace, profile, placement, owner))
+        objects.extend(_tensorboard(job, namespace, profile, placement, owner, ingress=ingress))
     return objects
 
 
@@ -230,10 +235,14 @@ def _pod_template(
     env = [k8s.V1EnvVar(name=k, value=v) for k, v in role_env(job, placement, role, index).items()]
     volumes, mounts = _volumes(job)
     port = placement.ports[(role, index)]
+    command = list(job.command)
+    if job.output_path and (role, index) == job.exporter:
+        # The platform, not the user's script, copies MLPLAT_MODEL_DIR to the output once the command succeeded.
+        command = ["python", "-m", "airflow_mlplat.launcher.entrypoint", "--", *command]
     main = k8s.V1Container(
         name=MAIN_CONTAINER,
         image=job.image,
-        command=list(job.command),
+        command=command,
         env=env,
         working_dir=placement.work_dir,
         ports=[k8s.V1ContainerPort(name="rpc", container_port=port)],
@@ -264,7 +273,7 @@ def _pod_template(
         containers=[main],
         init_containers=init or None,
         volumes=volumes,
-        restart_policy="Never" if role == "worker" else "Always",
+        restart_policy="Always" if role == "ps" else ("OnFailure" if job.backoff_limit else "Never"),
         **_scheduling(job, profile, role),
     )
     return k8s.V1PodTemplateSpec(metadata=k8s.V1ObjectMeta(labels=labels(job, role, index)), spec=spec)
@@ -286,14 +295,15 @@ def _deployment(name: str, namespace: str, lbls: dict[str, str], pod: Any, owner
     )
 
 
-def _job(job: TrainingJob, namespace: str, index: int, pod: Any, owner: Any) -> k8s.V1Job:
+def _job(job: TrainingJob, namespace: str, role: str, index: int, pod: Any, owner: Any) -> k8s.V1Job:
     return k8s.V1Job(
         api_version="batch/v1",
         kind="Job",
-        metadata=_meta(replica_name(job, "worker", index), namespace, labels(job, "worker", index), owner),
+        metadata=_meta(replica_name(job, role, index), namespace, labels(job, role, index), owner),
         spec=k8s.V1JobSpec(
-            # A restarted worker cannot rejoin a running collective or PS session: fail fast.
-            backoff_limit=0,
+            # With restartPolicy OnFailure the kubelet restarts the container in place; the worker
+            # resumes from MLPLAT_CHECKPOINT_DIR. 0 (the default) fails fast.
+            backoff_limit=job.backoff_limit,
             active_deadline_seconds=max(1, int(job.timeout)),
             template=pod,
         ),
@@ -301,8 +311,18 @@ def _job(job: TrainingJob, namespace: str, index: int, pod: Any, owner: Any) -> 
 
 
 def _tensorboard(
-    job: TrainingJob, namespace: str, profile: ClusterProfile, placement: Placement, owner: Any
+    job: TrainingJob, namespace: str, profile: ClusterProfile, placement: Placement, owner: Any, *, ingress: bool
 ) -> list[Any]:
+    """TensorBoard's Deployment and Service, and with ``ingress`` its Ingress on ``NAME-tensorboard.DOMAIN``."""
+    if ingress and not profile.ingress_domain:
+        # An Ingress rule without a host matches every host: it would take over / of the ingress controller.
+        raise TrainingJobSpecError(
+            job.name,
+            [
+                "tensorboard: the cluster profile ingress_domain is not set, and TensorBoard's Ingress needs "
+                "it as its host (set ingress_domain in the cluster profile, or tensorboard=False)"
+            ],
+        )
     name = f"{job.name}-tensorboard"
     lbls = labels(job, "tensorboard")
     volumes, mounts = _volumes(job)
@@ -334,8 +354,9 @@ def _tensorboard(
             ports=[k8s.V1ServicePort(name="http", port=80, target_port=TENSORBOARD_PORT)],
         ),
     )
-    host = f"{name}.{profile.ingress_domain}" if profile.ingress_domain else None
-    ingress = k8s.V1Ingress(
+    if not ingress:
+        return [deployment, service]
+    tensorboard_ingress = k8s.V1Ingress(
         api_version="networking.k8s.io/v1",
         kind="Ingress",
         metadata=_meta(name, namespace, lbls, owner),
@@ -343,7 +364,7 @@ def _tensorboard(
             ingress_class_name=profile.ingress_class,
             rules=[
                 k8s.V1IngressRule(
-                    host=host,
+                    host=f"{name}.{profile.ingress_domain}",
                     http=k8s.V1HTTPIngressRuleValue(
                         paths=[
                             k8s.V1HTTPIngressPath(
@@ -361,4 +382,47 @@ def _tensorboard(
             ],
         ),
     )
-    return [deployment, service, ingress]
+    return [deployment, service, tensorboard_ingress]
+
+
+def checkpoint_export_job(
+    job: TrainingJob, *, namespace: str, profile: ClusterProfile, owner_uid: str | None
+) -> k8s.V1Job:
+    """A one-off Job ``NAME-export`` that publishes the newest checkpoint on the job's volume to
+    ``OUTPUT/checkpoints/NAME`` while the job runs (``airflow-mlplat train export``)."""
+    if job.data_volume is None or not job.output_path:
+        missing = "a data_volume" if job.data_volume is None else "an output_path"
+        raise TrainingJobSpecError(job.name, [f"exporting a checkpoint needs {missing}"])
+    volumes, mounts = _volumes(job)
+    checkpoints = kubernetes_placement(job, namespace).checkpoint_dir
+    container = k8s.V1Container(
+        name=MAIN_CONTAINER,
+        image=profile.init_image or job.image,
+        command=[
+            "python",
+            "-m",
+            "airflow_mlplat.launcher.stage",
+            "--newest-in",
+            checkpoints,
+            "--dest",
+            f"{job.output_path.rstrip('/')}/checkpoints",
+        ],  # fmt: skip
+        volume_mounts=mounts,
+        resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+        ),
+    )
+    lbls = labels(job, "export", 0)
+    return k8s.V1Job(
+        api_version="batch/v1",
+        kind="Job",
+        metadata=_meta(f"{job.name}-export", namespace, lbls, _owner(job, owner_uid)),
+        spec=k8s.V1JobSpec(
+            backoff_limit=0,
+            active_deadline_seconds=600,
+            template=k8s.V1PodTemplateSpec(
+                metadata=k8s.V1ObjectMeta(labels=lbls),
+                spec=k8s.V1PodSpec(containers=[container], volumes=volumes, restart_policy="Never"),
+            ),
+        ),
+    )

@@ -10,33 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_mlplat.launcher.backends.base import STATUS_UNKNOWN_TIMEOUT
+from airflow_mlplat.launcher.backends.options import backend_options
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_mlplat.launcher.backends import TrainingBackend
     from airflow_mlplat.launcher.spec import TrainingJob
-
-
-def backend_options(
-    backend: str,
-    *,
-    namespace: str,
-    kubernetes_conn_id: str | None,
-    cluster_profile: Mapping[str, Any] | None,
-    state_root: str | None,
-    request_timeout: float,
-) -> dict[str, Any]:
-    """The keyword arguments of ``get_backend(backend, ...)`` from an operator's arguments."""
-    if backend == "kubernetes":
-        return {
-            "conn_id": kubernetes_conn_id,
-            "namespace": namespace,
-            "profile": dict(cluster_profile or {}),
-            "request_timeout": request_timeout,
-        }
-    if backend == "local":
-        return {"state_root": state_root, "profile": dict(cluster_profile or {})}
-    raise ValueError(f"backend must be 'kubernetes' or 'local', got {backend!r}")
 
 
 class DistributedTrainingOperator(BaseOperator):
@@ -54,11 +35,14 @@ class DistributedTrainingOperator(BaseOperator):
     :param deferrable: wait in the triggerer (``TrainingJobTrigger``) instead of a worker slot.
     :param poll_interval: seconds between status polls.
     :param request_timeout: seconds per Kubernetes API call.
+    :param status_unknown_timeout: seconds the job's status may stay unreadable (API errors are
+        retried with backoff) before the task fails; the job is then left running, not removed.
 
-    Returns (XCom) ``{"job", "phase", "output_path", "metrics", "message"}``: ``metrics`` are
-    worker-0's final metrics. When every worker succeeded the ps replicas are removed; on failure,
-    timeout or kill (``on_kill``, or killing the deferred task) everything is removed, the data
-    volume only unless ``data_volume.keep``. Raises ``TrainingJobFailed`` when the job failed.
+    Returns (XCom) ``{"job", "phase", "output_path", "metrics", "message"}``: ``metrics`` are the
+    exporting replica's final metrics. Once the job is over (succeeded, failed, timed out) or
+    killed (``on_kill``, or killing the deferred task) everything is removed but the output and,
+    with ``data_volume.keep``, the data volume; so the name can be submitted again. Raises
+    ``TrainingJobFailed`` when the job failed, ``JobStatusUnknown`` when its status stayed unreadable.
     """
 
     template_fields: Sequence[str] = ("job", "namespace", "state_root")
@@ -77,6 +61,7 @@ class DistributedTrainingOperator(BaseOperator):
         deferrable: bool = True,
         poll_interval: float = 10.0,
         request_timeout: float = 30.0,
+        status_unknown_timeout: float = STATUS_UNKNOWN_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -89,6 +74,7 @@ class DistributedTrainingOperator(BaseOperator):
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.request_timeout = request_timeout
+        self.status_unknown_timeout = status_unknown_timeout
         self._handle: dict[str, Any] | None = None
 
     def make_backend(self) -> TrainingBackend:
@@ -114,14 +100,26 @@ class DistributedTrainingOperator(BaseOperator):
         self._handle = backend.handle(job)
         backend.submit(job, self._handle)
         self.log.info("submitted training job %s (%s backend)", job.name, self.backend)
+        if self._handle.get("tensorboard_url"):
+            self.log.info("TensorBoard of %s: %s", job.name, self._handle["tensorboard_url"])
         if self.deferrable:
             from airflow_mlplat.triggers.training_job import TrainingJobTrigger
 
             self.defer(
-                trigger=TrainingJobTrigger(handle=self._handle, poll_interval=self.poll_interval),
+                trigger=TrainingJobTrigger(
+                    handle=self._handle,
+                    poll_interval=self.poll_interval,
+                    status_unknown_timeout=self.status_unknown_timeout,
+                    kill_on_cancel=True,
+                ),
                 method_name="execute_complete",
             )
-        status = backend.wait(self._handle, poll_interval=self.poll_interval, on_log=self.log.info)
+        status = backend.wait(
+            self._handle,
+            poll_interval=self.poll_interval,
+            on_log=self.log.info,
+            status_unknown_timeout=self.status_unknown_timeout,
+        )
         return conclude(self._handle, status)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:

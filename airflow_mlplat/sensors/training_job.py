@@ -12,7 +12,10 @@ if TYPE_CHECKING:
 
 
 class TrainingJobSensor(BaseSensorOperator):
-    """Wait until training job ``job_name`` is over; apply the cleanup rules; return its result.
+    """Wait until training job ``job_name`` is over; return its result. It never removes the job.
+
+    The job belongs to whoever submitted it: the sensor neither applies the cleanup rules nor
+    kills the job when the sensor's own task is killed (its trigger has ``kill_on_cancel=False``).
 
     :param job_name: the job's name (its root ConfigMap, or its local state directory).
     :param backend: ``kubernetes`` or ``local``.
@@ -23,7 +26,8 @@ class TrainingJobSensor(BaseSensorOperator):
     :param request_timeout: seconds per Kubernetes API call.
     :param deferrable: wait in the triggerer (default) rather than poking from a worker.
 
-    Returns (XCom) the same dict as the operator; raises ``TrainingJobFailed`` if the job failed.
+    Returns (XCom) the same dict as the operator; raises ``TrainingJobFailed`` if the job failed,
+    ``JobStatusUnknown`` if its status could not be read for the trigger's ``status_unknown_timeout``.
     """
 
     template_fields: Sequence[str] = ("job_name", "namespace", "state_root")
@@ -54,7 +58,7 @@ class TrainingJobSensor(BaseSensorOperator):
 
     def _attach(self) -> dict[str, Any]:
         from airflow_mlplat.launcher.backends import get_backend
-        from airflow_mlplat.operators.distributed_training import backend_options
+        from airflow_mlplat.launcher.backends.options import backend_options
 
         options = backend_options(
             self.backend,
@@ -72,7 +76,9 @@ class TrainingJobSensor(BaseSensorOperator):
         from airflow_mlplat.triggers.training_job import TrainingJobTrigger
 
         self.defer(
-            trigger=TrainingJobTrigger(handle=self._attach(), poll_interval=float(self.poke_interval)),
+            trigger=TrainingJobTrigger(
+                handle=self._attach(), poll_interval=float(self.poke_interval), kill_on_cancel=False
+            ),
             method_name="execute_complete",
         )
 
@@ -84,9 +90,9 @@ class TrainingJobSensor(BaseSensorOperator):
         if not status.done:
             self.log.info("training job %s: %s %s", self.job_name, status.phase, status.message)
             return False
-        return PokeReturnValue(is_done=True, xcom_value=conclude(handle, status))
+        return PokeReturnValue(is_done=True, xcom_value=conclude(handle, status, cleanup=False))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_mlplat.launcher.backends import JobStatus, conclude
 
-        return conclude(event["handle"], JobStatus.from_dict(event["status"]))
+        return conclude(event["handle"], JobStatus.from_dict(event["status"]), cleanup=False)

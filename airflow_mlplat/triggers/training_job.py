@@ -8,51 +8,74 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_mlplat.launcher.backends.base import STATUS_UNKNOWN_TIMEOUT
+
 
 class TrainingJobTrigger(BaseTrigger):
     """Poll a training job (``launcher`` backend handle) until it is over; yield one event.
 
     The event is ``{"status": JobStatus dict, "handle": handle}``. The status is polled in a
     thread (the backends' clients are blocking), so the triggerer's event loop never blocks.
-    ``max_errors`` consecutive failures to read the status end the wait with a failed status.
-    ``on_kill`` (the user killed the deferred task) removes the job.
+    A failed read is retried with backoff; once the status has been unreadable for
+    ``status_unknown_timeout`` seconds the event's status has phase ``unknown``, which
+    ``conclude`` reports without removing the job (it may be healthy, only the API unreachable).
 
     :param handle: what ``TrainingBackend.handle`` returned (primitives only).
     :param poll_interval: seconds between polls.
+    :param status_unknown_timeout: seconds the status may stay unreadable before the wait ends.
+    :param kill_on_cancel: ``on_kill`` (the user killed the deferred task) removes the job. True
+        for the operator that submitted it; False for a sensor, which only watches.
+    :param max_errors: deprecated and ignored (``status_unknown_timeout`` decides); accepted so
+        triggers serialized by earlier versions still load.
     """
 
-    def __init__(self, handle: dict[str, Any], poll_interval: float = 10.0, max_errors: int = 5) -> None:
+    def __init__(
+        self,
+        handle: dict[str, Any],
+        poll_interval: float = 10.0,
+        status_unknown_timeout: float = STATUS_UNKNOWN_TIMEOUT,
+        kill_on_cancel: bool = True,
+        max_errors: int | None = None,
+    ) -> None:
         super().__init__()
         self.handle = handle
         self.poll_interval = poll_interval
-        self.max_errors = max_errors
+        self.status_unknown_timeout = status_unknown_timeout
+        self.kill_on_cancel = kill_on_cancel
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
-            {"handle": self.handle, "poll_interval": self.poll_interval, "max_errors": self.max_errors},
+            {
+                "handle": self.handle,
+                "poll_interval": self.poll_interval,
+                "status_unknown_timeout": self.status_unknown_timeout,
+                "kill_on_cancel": self.kill_on_cancel,
+            },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_mlplat.launcher.backends import JobStatus, backend_from_handle
+        from airflow_mlplat.launcher.backends.base import UnreadableStatus, backend_from_handle
 
         backend = backend_from_handle(self.handle)
-        errors = 0
+        unreadable = UnreadableStatus(self.poll_interval, self.status_unknown_timeout)
         while True:
             try:
                 status = await asyncio.to_thread(backend.status, self.handle)
-                errors = 0
             except Exception as err:
-                errors += 1
-                self.log.warning(
-                    "reading the status of %s failed (%d/%d): %s", self.handle["job"], errors, self.max_errors, err
-                )
-                if errors >= self.max_errors:
-                    status = JobStatus("failed", f"could not read the job's status {errors} times: {err}")
-                    yield TriggerEvent({"status": status.to_dict(), "handle": self.handle})
+                unknown = unreadable.failed(err)
+                if unknown is not None:
+                    yield TriggerEvent({"status": unknown.to_dict(), "handle": self.handle})
                     return
-                await asyncio.sleep(self.poll_interval)
+                self.log.warning(
+                    "reading the status of %s failed (%d in a row), retrying: %s",
+                    self.handle["job"],
+                    unreadable.failures,
+                    err,
+                )
+                await asyncio.sleep(unreadable.delay())
                 continue
+            unreadable.ok()
             if status.done:
                 yield TriggerEvent({"status": status.to_dict(), "handle": self.handle})
                 return
@@ -60,6 +83,10 @@ class TrainingJobTrigger(BaseTrigger):
             await asyncio.sleep(self.poll_interval)
 
     async def on_kill(self) -> None:
+        """Remove the job when the deferred task is killed, if this trigger's task owns it (``kill_on_cancel``)."""
+        if not self.kill_on_cancel:
+            self.log.info("training job %s is left running: this task only watched it", self.handle["job"])
+            return
         from airflow_mlplat.launcher.backends import backend_from_handle
 
         await asyncio.to_thread(backend_from_handle(self.handle).kill, self.handle)

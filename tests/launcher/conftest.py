@@ -7,6 +7,7 @@ of a job's processes (controller, every init step and main container) outlives i
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,13 @@ ENV_DUMP = (
 )
 
 
-def scripted_job(name: str, framework: str = "tensorflow-ps", **overrides: Any) -> TrainingJob:
+def scripted_job(name: str, framework: str = "paddle-ps", **overrides: Any) -> TrainingJob:
     """A job whose replicas run ``ENV_DUMP`` (no framework needed): ps serve until stopped."""
     ps = 1 if framework in ("tensorflow-ps", "paddle-ps") else 0
     fields: dict[str, Any] = dict(
         name=name,
         framework=framework,
-        image="local",
+        image="python:3.11",
         command=["python", "-c", ENV_DUMP],
         ps=ps,
         workers=2,
@@ -58,18 +59,42 @@ def state_root(tmp_path: Path) -> Path:
     return tmp_path / "launcher"
 
 
-def job_pids(state_dir: Path) -> list[int]:
-    """The controller's PID and every replica process PID the job ever had."""
-    pids = [int((state_dir / "controller.pid").read_text())]
-    status = json.loads((state_dir / "status.json").read_text())["status"]
-    for info in status["replicas"].values():
+def job_pids(handle: dict[str, Any], status: Any = None) -> list[int]:
+    """The controller's PID and every replica process PID the job ever had.
+
+    ``status``: the job's last ``JobStatus`` (needed once the job is over: its state directory is
+    removed then); without it, the live ``status.json`` is read.
+    """
+    pids = [int(handle["controller_pid"])]
+    if status is None:
+        status = json.loads((Path(handle["state_dir"]) / "status.json").read_text())["status"]
+    replicas = status["replicas"] if isinstance(status, dict) else status.replicas
+    assert replicas, "the job has no replicas recorded"
+    for info in replicas.values():
         pids.extend(info["pids"])
     return pids
 
 
-def assert_no_strays(state_dir: Path) -> None:
-    alive = [pid for pid in job_pids(state_dir) if pid_alive(pid)]
-    assert alive == [], f"processes of {state_dir.name} still running: {alive}"
+def assert_no_strays(handle: dict[str, Any], status: Any = None) -> None:
+    alive = [pid for pid in job_pids(handle, status) if pid_alive(pid)]
+    assert alive == [], f"processes of {handle['job']} still running: {alive}"
+
+
+def processes_of(state_dir: Path) -> list[int]:
+    """Live processes that belong to the job in ``state_dir``: its controller names the directory
+    on its command line, and every replica carries it in its environment (``MLPLAT_DATA_DIR``)."""
+    marker = str(state_dir).encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if marker in (proc / "cmdline").read_bytes() or marker in (proc / "environ").read_bytes():
+                if (proc / "stat").read_text().split()[2] != "Z":
+                    found.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +109,15 @@ def airflow_db() -> None:
 def _one_thread_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every replica inherits this; the machine has 2 cores and torch defaults to all of them.
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def kube_standin() -> Any:
+    """A stand-in of the Kubernetes API (not a cluster) on a free 127.0.0.1 port, stopped after the test.
+
+    Yields a ``tests.launcher.kube_standin.KubeApiStandin``; ``kube_standin.kubeconfig()`` points a backend at it.
+    """
+    from tests.launcher.kube_standin import KubeApiStandin
+
+    with KubeApiStandin() as standin:
+        yield standin

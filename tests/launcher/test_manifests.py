@@ -51,9 +51,10 @@ def test_manifests_validate_against_the_kubernetes_schema(framework, option):
         docs = validate_manifests(build_manifests(job, namespace="ml", profile=PROFILE, owner_uid=owner))
         assert docs[0]["kind"] == "ConfigMap" and docs[0]["metadata"]["name"] == "rank"
     kinds = [d["kind"] for d in docs]
-    assert kinds.count("Job") == job.workers
+    chief = 1 if framework == "tensorflow-ps" else 0
+    assert kinds.count("Job") == job.workers + chief
     assert kinds.count("Deployment") == job.ps + (1 if job.tensorboard else 0)
-    assert kinds.count("Service") == job.ps + job.workers + (1 if job.tensorboard else 0)
+    assert kinds.count("Service") == job.ps + chief + job.workers + (1 if job.tensorboard else 0)
     assert kinds.count("PersistentVolumeClaim") == (0 if job.data_volume is None else 1)
     for doc in docs:
         assert doc["metadata"]["labels"]["mlplat.io/job"] == "rank"
@@ -72,7 +73,7 @@ def pods(docs):
     out = {}
     for doc in docs:
         lbls = doc["metadata"]["labels"]
-        if doc["kind"] in ("Job", "Deployment") and lbls.get("mlplat.io/role") in ("ps", "worker"):
+        if doc["kind"] in ("Job", "Deployment") and lbls.get("mlplat.io/role") in ("ps", "chief", "worker"):
             out[f"{lbls['mlplat.io/role']}-{lbls['mlplat.io/index']}"] = doc["spec"]["template"]["spec"]
     return out
 
@@ -88,12 +89,20 @@ def test_tensorflow_ps_env_is_the_reference_contract():
     workers = [f"rank-worker-{i}.ml.svc:2222" for i in range(3)]
     assert env["worker-2"]["PS_HOSTS"] == ps_hosts and env["ps-1"]["WORKER_HOSTS"] == ",".join(workers)
     assert (env["ps-1"]["JOB_NAME"], env["ps-1"]["TASK_INDEX"]) == ("ps", "1")
+    chief = "rank-chief-0.ml.svc:2222"
+    assert env["worker-1"]["CHIEF_HOSTS"] == chief and (env["chief-0"]["JOB_NAME"], env["chief-0"]["TASK_INDEX"]) == (
+        "chief",
+        "0",
+    )
     assert json.loads(env["worker-2"]["TF_CONFIG"]) == {
-        "cluster": {"ps": ps_hosts.split(","), "worker": workers},
+        "cluster": {"chief": [chief], "ps": ps_hosts.split(","), "worker": workers},
         "task": {"type": "worker", "index": 2},
     }
-    assert env["worker-0"]["MLPLAT_EXPORT"] == "1" and env["worker-1"]["MLPLAT_EXPORT"] == "0"
-    assert env["worker-0"]["MLPLAT_OUTPUT_PATH"] == "hdfs://nameservice1/models/rank"
+    # The chief trains and exports (TF 2's ParameterServerStrategy coordinator).
+    assert env["chief-0"]["MLPLAT_EXPORT"] == "1" and env["worker-0"]["MLPLAT_EXPORT"] == "0"
+    assert env["chief-0"]["MLPLAT_OUTPUT_PATH"] == "hdfs://nameservice1/models/rank"
+    assert env["chief-0"]["MLPLAT_MODEL_DIR"] == "/mnt/mlplat/data/model/chief-0"
+    assert {e["MLPLAT_CHECKPOINT_DIR"] for e in env.values()} == {"/mnt/mlplat/data/checkpoints"}
 
 
 def test_multiworker_gets_tf_config_only():
@@ -222,3 +231,58 @@ def test_readme_example_job_is_valid():
     docs = validate_manifests(build_manifests(job, namespace=operator.namespace, profile=profile))
     kinds = {"ConfigMap", "PersistentVolumeClaim", "Service", "Job", "Deployment", "Ingress"}
     assert {d["kind"] for d in docs} == kinds
+
+
+def jobs_of(docs):
+    """{replica name: Job manifest} of the chief and worker Jobs."""
+    return {
+        f"{d['metadata']['labels']['mlplat.io/role']}-{d['metadata']['labels']['mlplat.io/index']}": d
+        for d in docs
+        if d["kind"] == "Job"
+    }
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_backoff_limit_restarts_failed_replicas_in_place(framework):
+    default = jobs_of(validate_manifests(build_manifests(make_job(framework), namespace="ml")))
+    retried = jobs_of(validate_manifests(build_manifests(make_job(framework, backoff_limit=3), namespace="ml")))
+    assert set(retried) == set(default) and default
+    for name in default:
+        assert (default[name]["spec"]["backoffLimit"], retried[name]["spec"]["backoffLimit"]) == (0, 3)
+        policies = (default[name], retried[name])
+        assert [j["spec"]["template"]["spec"]["restartPolicy"] for j in policies] == ["Never", "OnFailure"]
+    ps = pods(validate_manifests(build_manifests(make_job(framework, backoff_limit=3), namespace="ml")))
+    assert all(spec["restartPolicy"] == "Always" for name, spec in ps.items() if name.startswith("ps-"))
+
+
+def test_tensorflow_ps_gets_a_chief_job_that_exports():
+    docs = validate_manifests(build_manifests(make_job("tensorflow-ps"), namespace="ml"))
+    assert sorted(jobs_of(docs)) == ["chief-0", "worker-0", "worker-1", "worker-2"]
+    chief = jobs_of(docs)["chief-0"]
+    assert chief["metadata"]["name"] == "rank-chief-0"
+    assert "rank-chief-0" in {d["metadata"]["name"] for d in docs if d["kind"] == "Service"}
+    spec = chief["spec"]["template"]["spec"]
+    env = container_env(spec)
+    assert (env["MLPLAT_EXPORT"], env["JOB_NAME"], json.loads(env["TF_CONFIG"])["task"]) == (
+        "1",
+        "chief",
+        {"type": "chief", "index": 0},
+    )
+    assert spec["containers"][0]["command"][:3] == ["python", "-m", "airflow_mlplat.launcher.entrypoint"]
+    worker = jobs_of(docs)["worker-0"]["spec"]["template"]["spec"]
+    assert container_env(worker)["MLPLAT_EXPORT"] == "0"
+    assert worker["containers"][0]["command"] == ["python", "train.py"]
+    plain = validate_manifests(build_manifests(make_job("pytorch"), namespace="ml"))
+    assert not any(d["metadata"]["labels"].get("mlplat.io/role") == "chief" for d in plain)
+
+
+def test_tensorboard_ingress_needs_the_profile_domain():
+    from airflow_mlplat.launcher import TrainingJobSpecError
+
+    job = make_job("pytorch", tensorboard=True)
+    with pytest.raises(TrainingJobSpecError, match="cluster profile ingress_domain") as info:
+        build_manifests(job, namespace="ml")
+    assert info.value.job == "rank"
+    # The local backend serves TensorBoard itself: no Ingress, so no domain needed.
+    docs = validate_manifests(build_manifests(job, namespace="ml", ingress=False))
+    assert {d["kind"] for d in docs if d["metadata"]["name"] == "rank-tensorboard"} == {"Deployment", "Service"}

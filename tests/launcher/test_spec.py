@@ -29,7 +29,12 @@ def test_good_spec_validates_and_round_trips():
     )
     assert spec.validate() is spec
     assert TrainingJob.from_dict(spec.to_dict()) == spec
-    assert spec.replicas() == [("ps", 0), ("ps", 1), ("worker", 0), ("worker", 1), ("worker", 2)]
+    # tensorflow-ps: the launcher adds the chief that TF 2's ParameterServerStrategy trains on.
+    assert spec.replicas() == [("ps", 0), ("ps", 1), ("chief", 0), ("worker", 0), ("worker", 1), ("worker", 2)]
+    assert (spec.exporter, spec.finishing_roles) == (("chief", 0), frozenset({"chief"}))
+    other = TrainingJob.from_dict({**spec.to_dict(), "framework": "paddle-ps"})
+    assert other.replicas() == [("ps", 0), ("ps", 1), ("worker", 0), ("worker", 1), ("worker", 2)]
+    assert (other.exporter, other.finishing_roles) == (("worker", 0), frozenset({"worker"}))
 
 
 BAD = [
@@ -53,6 +58,9 @@ BAD = [
     ({"data_volume": {"size": "ten"}}, "data_volume.size must be a Kubernetes quantity"),
     ({"data_volume": {"mount_path": "data"}}, "data_volume.mount_path must be absolute"),
     ({"data_volume": None, "tensorboard": True}, "tensorboard needs a data_volume"),
+    ({"backoff_limit": -1}, "backoff_limit must be an integer >= 0, got -1"),
+    ({"backoff_limit": True}, "backoff_limit must be an integer >= 0, got True"),
+    ({"pending_timeout": 0}, "pending_timeout must be a number of seconds > 0, got 0"),
     ({"output_path": "/models/ctr"}, "output_path must be a URL with a scheme among"),
     ({"data_source": "ftp://x/y"}, "data_source must be a URL"),
     ({"env": {"TF_CONFIG": "{}"}}, "env: TF_CONFIG is set by the launcher and cannot be overridden"),

@@ -2,6 +2,7 @@
 
 from airflow_mlplat.launcher.backends.base import (
     JobStatus,
+    JobStatusUnknown,
     LauncherError,
     TrainingBackend,
     TrainingJobFailed,
@@ -12,6 +13,7 @@ from airflow_mlplat.launcher.backends.base import (
 
 __all__ = [
     "JobStatus",
+    "JobStatusUnknown",
     "LauncherError",
     "TrainingBackend",
     "TrainingJobFailed",

@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install tf paddle flink flink-up flink-down demo test lint bench docs check-java clean mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
+.PHONY: install tf paddle flink flink-up flink-down demo test lint bench docs check-java clean connect-up connect-down mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
 
 install: $(STAMP) ui
 
@@ -71,6 +71,12 @@ $(FLINK_JAR): $(FLINK_SOURCES) $(FLINK_STAMP) $(STAMP)
 	$(BIN)/python -m airflow_mlplat.realtime.flink_env build
 
 # Local servers for a developer (tests start their own): state, pids and logs under .services/
+connect-up: install
+	$(RUN) $(BIN)/python -m airflow_mlplat.services connect up
+
+connect-down:
+	@test -x $(BIN)/python && $(BIN)/python -m airflow_mlplat.services connect down || true
+
 mlflow-up: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.services mlflow up
 

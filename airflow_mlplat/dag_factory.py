@@ -13,9 +13,11 @@ declarations of the component parameters that use them, so the UI trigger form c
 
 A pipeline's ``"schedule"`` (e.g. ``"@daily"``) becomes its DAG's schedule (default: none).
 
-Parsing validates every file (no pyspark, no mlflow) and raises ``PipelineValidationError``
-naming each invalid file, node and field, so a broken pipeline shows as the DAG file's import
-error instead of failing at run time.
+Parsing validates (no pyspark, no mlflow) and raises ``PipelineValidationError`` naming each
+invalid file, node and field, so a broken pipeline shows as a DAG file's import error instead of
+failing at run time. In a DAGs folder each pipeline JSON has its own generated DAG file calling
+:func:`pipeline_file_dag` (see ``airflow_mlplat.dag_files``): a broken pipeline fails only its
+own file and every other pipeline keeps its DAG.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from airflow_mlplat.operators.spark_component import SparkComponentOperator
 from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator, default_run_root
 from airflow_mlplat.pipeline import Pipeline, PipelineValidationError, Problem, load_pipeline, validate_pipeline
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, PathInput, PipelineOutput, split_reference
+from airflow_mlplat.pipeline.validate import file_name_problem
 
 #: The run id as a path segment: run ids hold ':' and '+', which Hadoop paths reject.
 SAFE_RUN_ID = "{{ run_id | replace(':', '_') | replace('+', '_') }}"
@@ -120,6 +123,26 @@ def pipeline_dag(source: str | os.PathLike[str], *, run_root: str | None = None,
     return dag
 
 
+def pipeline_file_dag(dag_file: str | os.PathLike[str], *, run_root: str | None = None) -> DAG:
+    """The DAG of the pipeline beside a generated DAG file: ``NAME.py`` -> ``NAME.json``.
+
+    :raises PipelineValidationError: the JSON is not a valid pipeline, or its name is not the
+        file's stem (file name, pipeline name and DAG id are one identity).
+    """
+    json_path = Path(dag_file).with_suffix(".json")
+    problems: list[Problem] = []
+    try:
+        mismatch = file_name_problem(json_path, load_pipeline(json_path))
+        if mismatch is not None:
+            problems.append(mismatch)
+        dag = pipeline_dag(json_path, run_root=run_root)
+    except PipelineValidationError as error:
+        raise PipelineValidationError(problems + list(error.problems), str(json_path)) from None
+    if problems:
+        raise PipelineValidationError(problems, str(json_path))
+    return dag
+
+
 def _per_node_tasks(pipeline: Pipeline, run_dir: str) -> None:
     from airflow_mlplat.components.registry import get_component
 
@@ -146,6 +169,7 @@ def _per_node_tasks(pipeline: Pipeline, run_dir: str) -> None:
             outputs={port.name: location(f"{node.id}.{port.name}") for port in spec.outputs},
             out_dir=f"{run_dir}/{node.id}/_run",
             conf=pipeline.spark_conf,
+            origin=pipeline.origin,
             doc_md=node.description or None,
         )
     for node in pipeline.nodes:

@@ -47,11 +47,12 @@ if str(ROOT) not in sys.path:
 from airflow_mlplat.components.datasets import PURCHASE_INTENT_FEATURES  # noqa: E402 (after sys.path)
 
 FEATURES = list(PURCHASE_INTENT_FEATURES)
-ENGINES = ("spark_gbt", "xgboost", "fast", "lightgbm")
+ENGINES = ("spark_gbt", "xgboost", "fast", "fast_head", "lightgbm")
 LABELS = {
     "spark_gbt": "Spark GBT",
     "xgboost": "xgboost.spark",
     "fast": "fast path",
+    "fast_head": "fast path (HEAD)",
     "lightgbm": "LightGBM (1 node)",
 }
 STAGES = ("load", "train", "evaluate", "importance")
@@ -340,9 +341,20 @@ def _run_worker(args: argparse.Namespace, role: str, work: Path, rows: int) -> d
         str(rows),
         *_shared_flags(args),
     ]
+    env = None
+    if role == "fast_head":
+        # The fast path as committed at git HEAD: an exported copy of the package goes first on the path.
+        head = Path(args.work) / "head"
+        if not (head / "airflow_mlplat").is_dir():
+            head.mkdir(parents=True, exist_ok=True)
+            archive = subprocess.run(
+                ["git", "archive", "HEAD", "airflow_mlplat"], cwd=ROOT, capture_output=True, check=True
+            )
+            subprocess.run(["tar", "-x", "-C", str(head)], input=archive.stdout, check=True)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(head), os.environ.get("PYTHONPATH")]))}
     print(f"  {role} ...", end="", flush=True)
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     elapsed = time.perf_counter() - started
     if completed.returncode != 0 or not result.exists():
         print(f" FAILED after {elapsed:.0f} s (exit {completed.returncode})")
@@ -428,6 +440,17 @@ def _report(
 
     print()
     ratio("fast", "lightgbm", "fast path / LightGBM (1 node)")
+    ratio("fast_head", "lightgbm", "fast path (HEAD) / LightGBM (1 node)")
+    ratio("fast_head", "fast", "fast path (HEAD) / fast path")
+    fast, single = results.get("fast"), results.get("lightgbm")
+    if fast and single:
+        train = fast["seconds"]["train"] / single["seconds"]["train"]
+        total = sum(fast["seconds"].values()) / sum(single["seconds"].values())
+        print(
+            f"   targets (issue 18): fast path / LightGBM train {train:.2f} "
+            f"(<= 1.5: {'met' if train <= 1.5 else 'missed'}), "
+            f"total {total:.2f} (<= 2: {'met' if total <= 2 else 'missed'})"
+        )
     ratio("spark_gbt", "fast", "Spark GBT / fast path")
     ratio("xgboost", "fast", "xgboost.spark / fast path")
 
@@ -439,6 +462,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="small,large", help="which sizes to run: small, large or both")
     parser.add_argument("--trees", type=int, default=50)
     parser.add_argument("--depth", type=int, default=5)
+    parser.add_argument(
+        "--before", action="store_true", help="also run the fast path as committed at git HEAD (fast_head)"
+    )
     parser.add_argument("--skip", default="", help=f"comma-separated engines to leave out: {', '.join(ENGINES)}")
     parser.add_argument("--work", default="/tmp/mlplat-bench-gbdt", help="data and results folder (data is reused)")
     parser.add_argument("--master", default=os.environ.get("MLPLAT_SPARK_MASTER", "local[*]"))
@@ -457,6 +483,8 @@ def main() -> None:
         return
 
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
+    if not args.before:
+        skip.add("fast_head")
     unknown = skip - set(ENGINES)
     if unknown:
         parser.error(f"--skip: unknown engine(s) {sorted(unknown)}; choose from {', '.join(ENGINES)}")

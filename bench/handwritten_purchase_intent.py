@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from pyspark.ml import PipelineModel
 from pyspark.ml.classification import GBTClassifier
@@ -28,25 +29,50 @@ from airflow_mlplat.engine.session import LOCAL_DEFAULTS
 FEATURES = list(PURCHASE_INTENT_FEATURES)
 
 
+class _Steps:
+    """Seconds per step, named like the engine's nodes, written to OUT_DIR/steps.json for engine_overhead.py.
+
+    Spark is lazy: a step's time is the work its own actions trigger, as in the engine's report.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._last, 3)
+        self._last = now
+
+
 def main(input_path: str, out_dir: str) -> None:
+    steps = _Steps()
     builder = SparkSession.builder.appName("handwritten:purchase_intent").master(
         os.environ.get("MLPLAT_SPARK_MASTER", "local[*]")
     )
     for key, value in LOCAL_DEFAULTS.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    steps.done("(session)")
 
     df = spark.read.parquet(input_path)
+    steps.done("behaviour")
     df = df.select(*[F.expr(f"try_cast(`{c}` as double)").alias(c) if c in FEATURES else F.col(c) for c in df.columns])
+    steps.done("cast")
     train, test = df.randomSplit([0.85, 0.15], seed=42)
+    steps.done("split")
     imputer = Imputer(inputCols=FEATURES, outputCols=FEATURES, strategy="mean").fit(train)
+    steps.done("fill")
     assembler = VectorAssembler(inputCols=FEATURES, outputCol="features", handleInvalid="keep")
     train = assembler.transform(imputer.transform(train)).cache()
+    steps.done("assemble")
     gbt = GBTClassifier(featuresCol="features", labelCol="label", maxIter=20, maxDepth=5, stepSize=0.1, seed=42).fit(
         train
     )
+    steps.done("gbdt")
     model = PipelineModel([imputer, assembler, gbt])  # one servable model from the raw columns
     model.write().overwrite().save(f"{out_dir}/outputs/model")
+    steps.done("model")
 
     scored = model.transform(test).withColumn("score", vector_to_array("probability")[1])
     scored = scored.select(
@@ -80,6 +106,7 @@ def main(input_path: str, out_dir: str) -> None:
     os.makedirs(f"{out_dir}/outputs", exist_ok=True)
     with open(f"{out_dir}/outputs/metrics", "w") as handle:
         json.dump(metrics, handle)
+    steps.done("predict+evaluate")
 
     attrs = train.schema["features"].metadata["ml_attr"]["attrs"]
     names = {a["idx"]: a["name"] for group in attrs.values() for a in group}
@@ -88,6 +115,9 @@ def main(input_path: str, out_dir: str) -> None:
     spark.createDataFrame(
         [(n, w, rank) for rank, (n, w) in enumerate(rows, 1)], "feature string, importance double, rank int"
     ).write.mode("overwrite").parquet(f"{out_dir}/outputs/feature_importance")
+    steps.done("importance")
+    with open(f"{out_dir}/steps.json", "w") as handle:
+        json.dump(steps.seconds, handle)
     print(json.dumps(metrics))
     spark.stop()
 

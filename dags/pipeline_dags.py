@@ -1,10 +1,13 @@
-"""Every pipeline JSON in ``dags/pipelines/`` becomes a DAG (see ``airflow_mlplat.dag_factory``).
+"""Every pipeline JSON in ``dags/pipelines/`` becomes a DAG through its own generated DAG file.
 
-An invalid pipeline file fails the import of this file, naming the file, node and field.
+``pipelines/NAME.py`` builds the DAG of ``pipelines/NAME.json`` (see ``airflow_mlplat.dag_files``), so
+an invalid pipeline fails only its own file (Airflow's import errors name the file, node and field)
+and every other pipeline keeps its DAG. This file defines no DAG: at each parse it writes the DAG
+files of pipelines dropped into the folder by hand and removes those whose JSON is gone.
 """
 
 from pathlib import Path
 
-from airflow_mlplat.dag_factory import pipeline_dags
+from airflow_mlplat.dag_files import sync_dag_files
 
-globals().update(pipeline_dags(Path(__file__).parent / "pipelines"))
+sync_dag_files(Path(__file__).parent / "pipelines")

@@ -4,7 +4,7 @@ The Flink job writes ``BASE/dt=YYYY-MM-DD/hm=HHMM`` Parquet partitions per event
 commits each with ``_SUCCESS``. A run's data interval is the window that just closed:
 
 1. ``wait_partition`` waits (deferrable) for that window's ``_SUCCESS``;
-2. ``train`` runs ``pipelines/realtime_retrain.json`` through the engine on the ``train_windows``
+2. ``train`` runs ``pipelines/realtime_retrain_training.json`` through the engine on the ``train_windows``
    committed windows BEFORE it and registers the model in MLflow;
 3. ``evaluate`` scores the new version and the champion (``MODEL@alias``) on the closed window;
 4. ``gate`` promotes only if the candidate beats the champion by ``margin`` and passes ``floors``,
@@ -30,7 +30,7 @@ from airflow_mlplat.pipeline import load_pipeline, validate_pipeline
 from airflow_mlplat.realtime import tasks as rt
 
 DAG_ID = "realtime_retrain"
-TRAIN = Path(__file__).parent / "pipelines" / "realtime_retrain.json"
+TRAIN = Path(__file__).parent / "pipelines" / "realtime_retrain_training.json"
 RUN_AFTER = "(dag_run.run_after if dag_run else None)"
 
 train_document = load_pipeline(TRAIN)

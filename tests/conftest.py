@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="mlplat-tests-"))
 os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_TMP / "airflow"))
@@ -25,6 +26,14 @@ Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 # spark-submit and the engine's driver must use this interpreter and its venv's scripts.
 os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+# Property tests are the same on every run and machine: derandomized, no example database, no
+# deadline (a shared 2-core machine stalls). HYPOTHESIS_PROFILE=explore searches anew.
+settings.register_profile(
+    "mlplat", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mlplat"))
 
 # py4j logs at INFO from __del__ at interpreter exit, after pytest has closed the streams
 # Airflow's log handlers write to; its INFO lines are noise anyway.

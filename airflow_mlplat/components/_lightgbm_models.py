@@ -4,7 +4,7 @@ They are ordinary pyspark.ml Models, so ``predict``, ``feature_importance``, pip
 the engine's storage treat them like Spark's own tree models:
 
 - ``transform`` scores on the executors: the booster's text travels once per transform as a
-  broadcast and each task parses it once, then scores Arrow batches with a pandas UDF. The
+  broadcast and each task parses it once, then scores Arrow batches with an Arrow UDF. The
   classifier adds ``rawPrediction`` (``[-margin, margin]`` for two classes, the class margins
   otherwise), ``probability`` (``[1 - p, p]``, or the softmax) and ``prediction`` like Spark's
   classifiers; the regressor adds ``prediction``;
@@ -15,16 +15,16 @@ the engine's storage treat them like Spark's own tree models:
   ``DefaultParamsReader.loadParamsInstance(path, sc)`` and ``cls.load(path)`` read it back, on
   any filesystem Spark can write.
 
-Imported only when such a model is trained or loaded: it imports pyspark and pandas at module
-level (lightgbm and numpy inside the functions that need them).
+Imported only when such a model is trained or loaded: it imports pyspark at module
+level (lightgbm, numpy and pyarrow inside the functions that need them).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
 from pyspark.ml import Model
 from pyspark.ml.functions import array_to_vector, vector_to_array
 from pyspark.ml.linalg import Vector, Vectors
@@ -42,32 +42,51 @@ def _quote(column: str) -> str:
 
 
 def _score_function(model_text: Any, num_features: int, classifier: bool) -> Any:
-    """A pandas UDF scoring an ``array<double>`` features column with the broadcast booster text.
+    """An Arrow UDF scoring an ``array<double>`` features column with the broadcast booster text.
 
     Self-contained (it refers to no module globals), so executors need lightgbm, numpy and
-    pandas, but not this package. Each task parses the booster once, then scores its Arrow
-    batches.
+    pyarrow, but not this package. Each task parses the booster once, then scores its Arrow
+    batches: a batch's features are one flat Arrow buffer viewed as a row-major matrix, with
+    no per-row Python objects (the pandas UDF this replaces stacked one array per row).
     """
-    from pyspark.sql.functions import pandas_udf
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+    from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
 
-    def margins_of(batches: Iterator[pd.Series]) -> Iterator[Any]:
+    def margins_of(batches: Iterator[Any]) -> Iterator[Any]:
         import lightgbm
         import numpy as np
 
         booster = lightgbm.Booster(model_str=model_text.value)
+        per_row = int(booster.num_model_per_iteration())
         for features in batches:
-            matrix = np.stack(features.to_numpy()) if len(features) else np.empty((0, num_features))
+            rows = len(features)
+            if not rows:
+                yield np.empty((0,) if per_row == 1 else (0, per_row), dtype=np.float64)
+                continue
+            flat = features.flatten()
+            if features.null_count or len(flat) != rows * num_features:
+                raise ValueError(
+                    f"LightGBM scoring: every features vector must have {num_features} values and none may be null"
+                )
+            matrix = flat.to_numpy(zero_copy_only=False).reshape(rows, num_features)
             yield np.asarray(booster.predict(matrix, raw_score=True, num_threads=1), dtype=np.float64)
 
-    def regress(batches: Iterator[pd.Series]) -> Iterator[pd.Series]:
-        import pandas
+    def fixed_lists(values: Any, width: int) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        offsets = pa.array(np.arange(0, (len(values) // width + 1) * width, width, dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, pa.array(values, type=pa.float64()))
+
+    def regress(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
 
         for margins in margins_of(batches):
-            yield pandas.Series(margins.reshape(-1))
+            yield pa.array(margins.reshape(-1), type=pa.float64())
 
-    def classify(batches: Iterator[pd.Series]) -> Iterator[pd.DataFrame]:
+    def classify(batches: Iterator[Any]) -> Iterator[Any]:
         import numpy as np
-        import pandas
+        import pyarrow as pa
 
         for margins in margins_of(batches):
             if margins.ndim == 1:
@@ -78,17 +97,29 @@ def _score_function(model_text: Any, num_features: int, classifier: bool) -> Any
                 raw = margins
                 shifted = np.exp(margins - margins.max(axis=1, keepdims=True))
                 probabilities = shifted / shifted.sum(axis=1, keepdims=True)
-            yield pandas.DataFrame(
-                {
-                    "raw": list(raw),
-                    "probability": list(probabilities),
-                    "prediction": probabilities.argmax(axis=1).astype(np.float64),
-                }
+            width = raw.shape[1]
+            yield pa.StructArray.from_arrays(
+                [
+                    fixed_lists(np.ascontiguousarray(raw).reshape(-1), width),
+                    fixed_lists(np.ascontiguousarray(probabilities).reshape(-1), width),
+                    pa.array(probabilities.argmax(axis=1).astype(np.float64), type=pa.float64()),
+                ],
+                names=["raw", "probability", "prediction"],
             )
 
-    if classifier:
-        return pandas_udf(classify, "raw array<double>, probability array<double>, prediction double")
-    return pandas_udf(regress, "double")
+    with warnings.catch_warnings():
+        # The closures are self-contained for pickling, so their kind is given, not read from type hints.
+        warnings.filterwarnings("ignore", message="It is preferred to specify type hints", category=UserWarning)
+        if classifier:
+            scores = StructType(
+                [
+                    StructField("raw", ArrayType(DoubleType())),
+                    StructField("probability", ArrayType(DoubleType())),
+                    StructField("prediction", DoubleType()),
+                ]
+            )
+            return arrow_udf(classify, scores, ArrowUDFType.SCALAR_ITER)
+        return arrow_udf(regress, DoubleType(), ArrowUDFType.SCALAR_ITER)
 
 
 class _LightGBMModel(Model, HasFeaturesCol, HasPredictionCol, MLReadable, MLWritable):

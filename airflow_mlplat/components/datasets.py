@@ -125,3 +125,67 @@ def synthetic_purchase_intent(
         "city_tier",
         label,
     )
+
+
+@component(category="datasets", outputs={"data": Table})
+def synthetic_ctr(
+    ctx,
+    *,
+    rows: Annotated[int, Interval(1, None)] = 100_000,
+    fields: Annotated[int, Interval(2, 200)] = 20,
+    max_cardinality: Annotated[int, Interval(16, 10_000_000)] = 10_000,
+    cardinality_exponent: Annotated[float, Interval(0.0, 4.0)] = 1.0,
+    max_history: Annotated[int, Interval(1, 200)] = 20,
+    interest_clusters: Annotated[int, Interval(2, 64)] = 8,
+    seed: int = 7,
+    partitions: Annotated[int, Interval(1, None)] = 4,
+):
+    """Generate click logs for ranking models whose true click probability is known.
+
+    Columns: the row ``id``, the target ``item`` and categorical fields ``c01``.. (``fields`` in all, with
+    power-law cardinalities ``max_cardinality / (f + 1) ** cardinality_exponent`` and power-law
+    value popularity), numbers ``n1``, ``n2``, the user's recent items ``hist_items`` (an array,
+    oldest first), the click ``label``, a rarer correlated ``label2`` (for multi-task models), and
+    their true probabilities ``true_ctr`` and ``true_cvr``. The true logit adds first-order
+    terms, pairwise factorised interactions, a nonlinear term and target attention between the
+    item and the behaviour sequence (see ``airflow_mlplat.ranking.synthetic``), so the oracle
+    AUC (of ``true_ctr`` on held-out rows) is the ceiling a model is measured against. Rows are
+    made on the executors from a counter-based hash of the row id: the same ``seed`` gives the
+    same rows for any ``partitions``.
+
+    Args:
+        rows: number of rows (impressions) to generate.
+        fields: number of categorical fields, the target item included.
+        max_cardinality: the number of distinct items (the largest field).
+        cardinality_exponent: how fast the fields' cardinalities fall (field f has max_cardinality / (f + 1) ** this).
+        max_history: the longest behaviour sequence (lengths are uniform from 1 to this).
+        interest_clusters: item clusters; a user's behaviour comes from 1 to 4 of them.
+        seed: random seed of the true model and of the rows.
+        partitions: number of Spark partitions the rows are generated in.
+    """
+    from pyspark.sql import types as T
+
+    from airflow_mlplat.ranking.synthetic import SyntheticCtr
+
+    generator = SyntheticCtr(
+        fields=fields,
+        max_cardinality=max_cardinality,
+        cardinality_exponent=cardinality_exponent,
+        max_history=max_history,
+        interest_clusters=interest_clusters,
+        seed=seed,
+    )
+    schema = T.StructType(
+        [T.StructField("id", T.LongType(), False)]
+        + [T.StructField(name, T.StringType(), False) for name in generator.categorical]
+        + [T.StructField(name, T.DoubleType(), False) for name in ("n1", "n2")]
+        + [T.StructField("hist_items", T.ArrayType(T.StringType(), False), False)]
+        + [T.StructField(name, T.IntegerType(), False) for name in ("label", "label2")]
+        + [T.StructField(name, T.DoubleType(), False) for name in ("true_ctr", "true_cvr")]
+    )
+
+    def generate(batches):
+        for ids in batches:
+            yield generator.generate(ids["id"].to_numpy())
+
+    return ctx.spark.range(0, rows, 1, partitions).mapInPandas(generate, schema)

@@ -65,9 +65,14 @@ def binary_classification_evaluation(
 
     With ``plots``, four PNGs are saved: ``roc_curve``, ``precision_recall_curve``,
     ``confusion_matrix`` and ``score_distribution`` (the score histogram of each class). The
-    curves are drawn from ``plot_bins`` equal-width score bins counted in Spark, so only that
-    many points reach the driver whatever the table's size; the AUCs in their legends are the
-    exact ones.
+    curves are drawn from ``plot_bins`` equal-width score bins; the AUCs in their legends are
+    the exact ones.
+
+    Everything comes from one Spark aggregation: class and confusion counts per score key (a
+    score's binary exponent and top 16 mantissa bits, so near-equal scores on any scale share a
+    key), one row per key to the driver. AUCs and KS are those of Spark's
+    ``BinaryClassificationEvaluator`` without down-sampling, scores closer than 2**-16 of their
+    magnitude counting as tied.
 
     Args:
         data: a scored table with the label and the classifier's probability (and prediction) columns.
@@ -79,9 +84,6 @@ def binary_classification_evaluation(
         plot_bins: the number of score bins the curves and the score distribution are drawn from.
         metrics: the metrics dict.
     """
-    from pyspark import StorageLevel
-    from pyspark.ml.evaluation import BinaryClassificationEvaluator
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     name = "binary_classification_evaluation"
@@ -96,68 +98,30 @@ def binary_classification_evaluation(
     else:
         predicted = score > F.lit(threshold)
 
-    scored = data.select(
-        F.col(quote(label)).cast("double").alias("label"),
-        score.alias("score"),
-        predicted.alias("predicted"),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        positive, negative = F.col("label") == 1.0, F.col("label") == 0.0
-
-        def count(condition: Any) -> Any:
-            return F.sum(F.when(condition, 1).otherwise(0))
-
-        counts = scored.agg(
-            F.count(F.lit(1)).alias("rows"),
-            count(positive & F.col("predicted")).alias("tp"),
-            count(negative & F.col("predicted")).alias("fp"),
-            count(negative & ~F.col("predicted")).alias("tn"),
-            count(positive & ~F.col("predicted")).alias("fn"),
-            count(~(positive | negative) | F.col("label").isNull()).alias("bad_labels"),
-            count(F.col("score").isNull() | F.isnan("score")).alias("bad_scores"),
-            F.min("score").alias("low"),
-            F.max("score").alias("high"),
-        ).first()
-        rows = int(counts["rows"] or 0)
-        if counts["bad_labels"]:
-            raise ValueError(
-                f"{name}: params.label_col column {label!r} has {counts['bad_labels']} value(s) other than 0 and 1"
-            )
-        if counts["bad_scores"]:
-            raise ValueError(
-                f"{name}: params.probability_col column {probability!r} has {counts['bad_scores']} "
-                "missing (null or NaN) score(s)"
-            )
-        tp, fp, tn, fn = (int(counts[k]) for k in ("tp", "fp", "tn", "fn"))
-        positives, negatives = tp + fn, fp + tn
-        if not positives or not negatives:
-            raise ValueError(
-                f"{name}: params.label_col column {label!r} must hold both classes to evaluate, "
-                f"got {positives} positive and {negatives} negative row(s)"
-            )
-        evaluator = BinaryClassificationEvaluator(rawPredictionCol="score", labelCol="label")
-        auc_roc = evaluator.setMetricName("areaUnderROC").evaluate(scored)
-        auc_pr = evaluator.setMetricName("areaUnderPR").evaluate(scored)
-
-        # KS: walk the distinct scores from high to low, accumulating true and false positives.
-        by_score = scored.groupBy("score").agg(count(positive).alias("pos"), count(negative).alias("neg"))
-        descending = Window.orderBy(F.col("score").desc()).rowsBetween(Window.unboundedPreceding, Window.currentRow)
-        ks = (
-            by_score.select(
-                F.abs(
-                    F.sum("pos").over(descending) / F.lit(positives) - F.sum("neg").over(descending) / F.lit(negatives)
-                ).alias("gap")
-            )
-            .agg(F.max("gap"))
-            .first()[0]
+    # One aggregation (one Spark job) gives every metric and every plot's data: class and
+    # confusion counts per score key, ordered on the driver. Ties (and scores closer than
+    # 2**-16 of their magnitude, which share a key) move together, as equal scores do in Spark.
+    histogram = _score_histogram(data, F.col(quote(label)), score, predicted)
+    rows = histogram["rows"]
+    if histogram["bad_labels"]:
+        raise ValueError(
+            f"{name}: params.label_col column {label!r} has {histogram['bad_labels']} value(s) other than 0 and 1"
         )
-        binned = (
-            _score_bins(scored, float(counts["low"]), float(counts["high"]), plot_bins, positive, negative)
-            if plots
-            else None
+    if histogram["bad_scores"]:
+        raise ValueError(
+            f"{name}: params.probability_col column {probability!r} has {histogram['bad_scores']} "
+            "missing (null or NaN) score(s)"
         )
-    finally:
-        scored.unpersist()
+    tp, fp, tn, fn = (int(histogram[k].sum()) for k in ("tp", "fp", "tn", "fn"))
+    positives, negatives = int(histogram["pos"].sum()), int(histogram["neg"].sum())
+    if not positives or not negatives:
+        raise ValueError(
+            f"{name}: params.label_col column {label!r} must hold both classes to evaluate, "
+            f"got {positives} positive and {negatives} negative row(s)"
+        )
+    curves = _binary_curves(histogram["pos"], histogram["neg"])
+    auc_roc, auc_pr, ks = curves["auc_roc"], curves["auc_pr"], curves["ks"]
+    binned = _rebin(histogram, plot_bins) if plots else None
 
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
@@ -188,22 +152,116 @@ def binary_classification_evaluation(
     return metrics
 
 
-def _score_bins(scored: Any, low: float, high: float, bins: int, positive: Any, negative: Any) -> list[tuple]:
-    """``(lower edge, upper edge, positives, negatives)`` of each equal-width score bin, lowest first."""
+#: Mantissa bits of the score histogram's keys: scores closer than 2**-16 (1.5e-5) of their own
+#: magnitude share a key, so a key holds near-equal scores on any scale, and an octave of scores
+#: (0.25-0.5, say) has at most 65,536 keys whatever the table's size.
+_KEY_BITS = 16
+_KEY_OFFSET = 1100  # above -min(binary exponent of a double) so that every key of a positive score is positive
+
+
+def _score_key(score: Any) -> Any:
+    """A long that orders like ``score``: its binary exponent and top ``_KEY_BITS`` mantissa bits.
+
+    Null for a null or NaN score. ``floor(log2(a))`` may be off by one at an exact power of two;
+    the key of ``a`` is ``floor(a * 2**(bits - e)) + (e - 1) * 2**bits`` for either exponent there,
+    so the order holds.
+    """
     from pyspark.sql import functions as F
 
-    width = (high - low) / bins if high > low else 1.0
-    index = F.least(F.floor((F.col("score") - F.lit(low)) / F.lit(width)).cast("int"), F.lit(bins - 1))
-    counted = (
-        scored.groupBy(index.alias("bin"))
-        .agg(
-            F.sum(F.when(positive, 1).otherwise(0)).alias("pos"),
-            F.sum(F.when(negative, 1).otherwise(0)).alias("neg"),
-        )
-        .collect()
+    a = F.abs(score)
+    e = F.floor(F.log2(a))
+    magnitude = F.floor(a * F.pow(F.lit(2.0), F.lit(_KEY_BITS) - e)) + (e - 1 + F.lit(_KEY_OFFSET)) * F.lit(
+        2**_KEY_BITS
     )
-    by_bin = {r["bin"]: (int(r["pos"]), int(r["neg"])) for r in counted}
-    return [(low + b * width, low + (b + 1) * width, *by_bin.get(b, (0, 0))) for b in range(bins)]
+    top = F.lit((2 * _KEY_OFFSET + 2) * 2**_KEY_BITS)  # beyond every finite score's key
+    return (
+        F.when(score.isNull() | F.isnan(score), F.lit(None))
+        .when(a < F.lit(1e-300), F.lit(0))
+        .when(a == F.lit(math.inf), F.signum(score) * top)
+        .otherwise(F.signum(score) * magnitude)
+        .cast("long")
+    )
+
+
+def _score_histogram(data: Any, label: Any, score: Any, predicted: Any | None = None) -> dict[str, Any]:
+    """One Spark aggregation of a scored table into per-key class counts: the source of every binary metric.
+
+    Returns numpy arrays ordered by score, highest first (``pos``, ``neg``, ``low``, ``high``,
+    and with ``predicted`` the confusion counts ``tp``, ``fp``, ``tn``, ``fn`` per key), and the
+    totals ``rows``, ``bad_labels`` (neither 0 nor 1) and ``bad_scores`` (null or NaN). Only one
+    row per distinct key reaches the driver, as Arrow.
+    """
+    import numpy as np
+    from pyspark.sql import functions as F
+
+    y = label.cast("double")
+    positive, negative = y == 1.0, y == 0.0
+
+    def count(condition: Any) -> Any:
+        return F.sum(F.when(condition, 1).otherwise(0)).cast("long")
+
+    aggregates = [
+        F.count(F.lit(1)).alias("rows"),
+        count(positive).alias("pos"),
+        count(negative).alias("neg"),
+        count(~(positive | negative) | y.isNull()).alias("bad_labels"),
+        F.min(score).alias("low"),
+        F.max(score).alias("high"),
+    ]
+    if predicted is not None:
+        aggregates += [
+            count(positive & predicted).alias("tp"),
+            count(negative & predicted).alias("fp"),
+            count(negative & ~predicted).alias("tn"),
+            count(positive & ~predicted).alias("fn"),
+        ]
+    table = data.groupBy(_score_key(score).alias("key")).agg(*aggregates).toArrow()
+    columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    valid = ~table.column("key").is_null().to_numpy(zero_copy_only=False)
+    order = np.argsort(-columns["key"][valid].astype(np.int64), kind="stable")
+    histogram: dict[str, Any] = {
+        "rows": int(columns["rows"].sum()),
+        "bad_labels": int(columns["bad_labels"].sum()),
+        "bad_scores": int(columns["rows"][~valid].sum()),
+    }
+    for name, values in columns.items():
+        if name not in ("key", "rows", "bad_labels"):
+            histogram[name] = values[valid][order]
+    return histogram
+
+
+def _binary_curves(pos: Any, neg: Any) -> dict[str, Any]:
+    """ROC and PR curves, AUCs and KS from class counts per distinct score, highest score first.
+
+    As Spark's ``BinaryClassificationMetrics`` without down-sampling: one point per distinct
+    score (equal scores move together), trapezoids under (0, 0) + ROC and under
+    (0, precision at the top score) + PR.
+    """
+    import numpy as np
+
+    tp, fp = np.cumsum(pos, dtype=np.float64), np.cumsum(neg, dtype=np.float64)
+    positives, negatives = tp[-1], fp[-1]
+    tpr, fpr = tp / positives, fp / negatives
+    precision = tp / (tp + fp)
+    roc_x, roc_y = np.concatenate(([0.0], fpr)), np.concatenate(([0.0], tpr))
+    pr_x, pr_y = np.concatenate(([0.0], tpr)), np.concatenate((precision[:1], precision))
+    return {
+        "auc_roc": float(np.sum(np.diff(roc_x) * (roc_y[1:] + roc_y[:-1]) / 2)),
+        "auc_pr": float(np.sum(np.diff(pr_x) * (pr_y[1:] + pr_y[:-1]) / 2)),
+        "ks": float(np.max(np.abs(tpr - fpr))),
+    }
+
+
+def _rebin(histogram: dict[str, Any], bins: int) -> list[tuple]:
+    """``(lower edge, upper edge, positives, negatives)`` of ``bins`` equal-width score bins, lowest first."""
+    import numpy as np
+
+    low, high = float(histogram["low"].min()), float(histogram["high"].max())
+    width = (high - low) / bins if high > low else 1.0
+    index = np.minimum(np.floor((histogram["low"] - low) / width).astype(np.int64), bins - 1)
+    pos = np.bincount(index, weights=histogram["pos"], minlength=bins)
+    neg = np.bincount(index, weights=histogram["neg"], minlength=bins)
+    return [(low + b * width, low + (b + 1) * width, int(pos[b]), int(neg[b])) for b in range(bins)]
 
 
 def _figure(width: float = 5.0, height: float = 4.5) -> Any:
@@ -409,7 +467,18 @@ def multiclass_evaluation(
                 f"{data.schema[probability].dataType.simpleString()} (unset probability_col to skip log loss)"
             )
     y, p = F.col(quote(label)).cast("double"), F.col(quote(prediction)).cast("double")
-    pairs = data.groupBy(y.alias("y"), p.alias("p")).count().collect()
+    # One aggregation: the confusion counts and, per (label, prediction) pair, the log-loss sum.
+    aggregates = [F.count(F.lit(1)).alias("count")]
+    if probability is not None:
+        probs = vector_to_array(F.col(quote(probability)))
+        valid = (y >= 0) & (y == F.floor(y)) & (y < F.size(probs))
+        aggregates += [
+            F.sum(F.when(valid, -F.log(F.greatest(F.element_at(probs, y.cast("int") + 1), F.lit(1e-15))))).alias(
+                "loss"
+            ),
+            F.sum(F.when(valid, 0).otherwise(1)).alias("invalid"),
+        ]
+    pairs = data.groupBy(y.alias("y"), p.alias("p")).agg(*aggregates).collect()
     bad = sum(r["count"] for r in pairs if r["y"] is None or r["p"] is None or math.isnan(r["y"]) or math.isnan(r["p"]))
     if bad:
         raise ValueError(
@@ -438,20 +507,14 @@ def multiclass_evaluation(
         "macro_f1": sum(r[6] for r in per_class if r[1]) / sum(1 for r in per_class if r[1]),
     }
     if probability is not None:
-        probs = vector_to_array(F.col(quote(probability)))
-        valid = (y >= 0) & (y == F.floor(y)) & (y < F.size(probs))
-        loss = data.select(
-            F.when(valid, -F.log(F.greatest(F.element_at(probs, y.cast("int") + 1), F.lit(1e-15)))).alias("loss"),
-            valid.alias("valid"),
-        ).agg(F.avg("loss").alias("log_loss"), F.sum(F.when(~F.col("valid"), 1).otherwise(0)).alias("invalid"))
-        loss_row = loss.first()
-        if loss_row["invalid"]:
+        invalid = sum(int(r["invalid"] or 0) for r in pairs)
+        if invalid:
             raise ValueError(
-                f"{name}: {loss_row['invalid']} label(s) in params.label_col column {label!r} are not class "
+                f"{name}: {invalid} label(s) in params.label_col column {label!r} are not class "
                 f"indexes 0..n-1 of params.probability_col column {probability!r}, so log loss is undefined "
                 "(unset probability_col to skip it)"
             )
-        metrics["log_loss"] = float(loss_row["log_loss"])
+        metrics["log_loss"] = sum(float(r["loss"] or 0.0) for r in pairs) / rows
     metrics["rows"] = rows
     metrics["classes"] = len(classes)
     ctx.log.info(
@@ -629,9 +692,11 @@ def lift_gain_table(
 ):
     """Lift and cumulative-gain table of a binary classifier: rows cut into equal-size score buckets.
 
-    The cut-offs are the score's 1/bins, 2/bins, ... quantiles (Spark's ``percentile_approx``,
-    actual score values), so each bucket holds about rows/bins rows; equal scores always share
-    a bucket, so with ties buckets are uneven and empty ones are left out. Bucket 1 holds the
+    The cut-offs are the score's exact 1/bins, 2/bins, ... quantiles (the lowest score with at
+    least that share of the rows at or below it), taken from the same one-aggregation score
+    histogram as ``binary_classification_evaluation``, so each bucket holds about rows/bins
+    rows; equal scores (and scores closer than 2**-16 of their magnitude) always share a
+    bucket, so with ties buckets are uneven and empty ones are left out. Bucket 1 holds the
     highest scores. With ``plot``, ``gain_chart.png`` shows the cumulative gain against the
     share of rows targeted, and the lift per bucket.
 
@@ -647,72 +712,54 @@ def lift_gain_table(
             ``cumulative_positives``, ``cumulative_lift`` and ``cumulative_gain`` (the share of
             all positives in this bucket and the ones above it).
     """
-    from pyspark import StorageLevel
+    import numpy as np
     from pyspark.sql import functions as F
 
     name = "lift_gain_table"
     (label,) = require_columns(data, [label_col], component=name, param="label_col")
     require_numeric(data, label, component=name, param="label_col")
     (probability,) = require_columns(data, [probability_col], component=name, param="probability_col")
-    scored = data.select(
-        F.col(quote(label)).cast("double").alias("label"),
-        _score_column(data, probability, component=name).alias("score"),
-    ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        fractions = [j / bins for j in range(1, bins)]
-        check = scored.agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.sum(F.when(~F.col("label").isin(0.0, 1.0) | F.col("label").isNull(), 1).otherwise(0)).alias("bad"),
-            F.sum(F.when(F.col("score").isNull() | F.isnan("score"), 1).otherwise(0)).alias("missing"),
-            F.sum(F.when(F.col("label") == 1.0, 1).otherwise(0)).alias("positives"),
-            F.percentile_approx("score", fractions, 10_000).alias("cutoffs"),
-        ).first()
-        if check["bad"]:
-            raise ValueError(
-                f"{name}: params.label_col column {label!r} has {check['bad']} value(s) other than 0 and 1"
-            )
-        if check["missing"]:
-            raise ValueError(
-                f"{name}: params.probability_col column {probability!r} has {check['missing']} missing (null or "
-                "NaN) score(s)"
-            )
-        total, positives = int(check["rows"] or 0), int(check["positives"] or 0)
-        if not positives:
-            raise ValueError(f"{name}: params.label_col column {label!r} has no positive (1) row, so lift is undefined")
-        cutoffs = [float(c) for c in check["cutoffs"]]
-        above = sum((F.when(F.col("score") > F.lit(c), 1).otherwise(0) for c in cutoffs), F.lit(0))
-        buckets = (
-            scored.groupBy((F.lit(bins) - above).alias("bucket"))
-            .agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.sum("label").cast("long").alias("positives"),
-                F.min("score").alias("low"),
-                F.max("score").alias("high"),
-            )
-            .orderBy("bucket")
-            .collect()
+    histogram = _score_histogram(data, F.col(quote(label)), _score_column(data, probability, component=name))
+    if histogram["bad_labels"]:
+        raise ValueError(
+            f"{name}: params.label_col column {label!r} has {histogram['bad_labels']} value(s) other than 0 and 1"
         )
-    finally:
-        scored.unpersist()
-    rate = positives / total
+    if histogram["bad_scores"]:
+        raise ValueError(
+            f"{name}: params.probability_col column {probability!r} has {histogram['bad_scores']} missing (null or "
+            "NaN) score(s)"
+        )
+    total, positives = histogram["rows"], int(histogram["pos"].sum())
+    if not positives:
+        raise ValueError(f"{name}: params.label_col column {label!r} has no positive (1) row, so lift is undefined")
+    # Ascending by score: cut-off j is the lowest score with at least j/bins of the rows at or
+    # below it (the exact quantile); a row's bucket is bins minus the cut-offs below its score.
+    pos, neg = histogram["pos"][::-1], histogram["neg"][::-1]
+    below_or_at = np.cumsum(pos + neg)
+    cut_index = [int(np.searchsorted(below_or_at, j * total / bins, side="left")) for j in range(1, bins)]
+    above = np.searchsorted(np.array(cut_index), np.arange(len(pos)), side="left")
+    bucket_of = bins - above
     table = []
     cumulative_rows = cumulative_positives = 0
-    for r in buckets:
-        n, hits = int(r["rows"]), int(r["positives"])
+    low, high = histogram["low"][::-1], histogram["high"][::-1]
+    for bucket in sorted(set(bucket_of.tolist())):
+        keys = bucket_of == bucket
+        hits = int(pos[keys].sum())
+        n = hits + int(neg[keys].sum())
         cumulative_rows += n
         cumulative_positives += hits
         table.append(
             (
-                int(r["bucket"]),
+                int(bucket),
                 n,
                 hits,
-                float(r["low"]),
-                float(r["high"]),
+                float(low[keys].min()),
+                float(high[keys].max()),
                 hits / n,
-                hits / n / rate,
+                hits / n / (positives / total),
                 cumulative_rows,
                 cumulative_positives,
-                cumulative_positives / cumulative_rows / rate,
+                cumulative_positives / cumulative_rows / (positives / total),
                 cumulative_positives / positives,
             )
         )

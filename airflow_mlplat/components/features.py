@@ -27,7 +27,7 @@ from airflow_mlplat.components._common import (
     vector_element_names,
 )
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Interval, Model, Options, Table
+from airflow_mlplat.components.spec import Interval, Model, Options, Sql, Table
 
 
 def _check_new_columns(data: Any, names: list[str], *, component: str, param: str) -> None:
@@ -1142,7 +1142,7 @@ def _spark_message(exc: Exception) -> str:
 
 
 @component(category="feature engineering", outputs={"data": Table, "model": Model})
-def sql_feature(ctx, data: Table, *, statement: str):
+def sql_feature(ctx, data: Table, *, statement: Annotated[str, Sql("query")]):
     """Derive features with a Spark SQL statement over ``__THIS__``, kept as a model for other tables.
 
     Unlike sql_transform, the statement becomes a model (Spark's SQLTransformer): ``predict``

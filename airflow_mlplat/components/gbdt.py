@@ -111,8 +111,12 @@ def _choose_path(
 
 
 def _collect_to_driver(ctx: Any, data: Any, features: str, label: str, num_features: int) -> tuple[Any, Any]:
-    """The features as a column-major float64 matrix and the labels, collected through Arrow."""
-    import numpy as np
+    """The features as an Arrow table (one float64 column each) and the labels, collected through Arrow.
+
+    Spark streams each partition's Arrow batches to the driver as its task finishes (all tasks
+    run in one job); LightGBM reads the Arrow columns directly, so there is no pandas or numpy
+    copy of the table on the driver.
+    """
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
@@ -122,30 +126,24 @@ def _collect_to_driver(ctx: Any, data: Any, features: str, label: str, num_featu
         F.col(quote(label)).cast("double").alias("y"),
     )
     table = arrays.select(*[F.col("x")[i].alias(f"f{i}") for i in range(num_features)], "y").toArrow()
-    rows = table.num_rows
-    # Column-major, filled one column at a time: LightGBM reads Fortran-ordered matrices
-    # without copying, and the driver never holds more than the Arrow table plus the matrix.
-    matrix = np.empty((rows, num_features), dtype=np.float64, order="F")
-    for i in range(num_features):
-        matrix[:, i] = table.column(i).to_numpy()
-    labels = table.column(num_features).to_numpy()
-    del table
+    labels = table.column("y")
+    table = table.drop_columns(["y"])
     ctx.log.info(
         "%s: collected %d rows x %d features (%s) to the driver in %.1f s",
         ctx.node_id,
-        rows,
+        table.num_rows,
         num_features,
-        _human(matrix.nbytes + labels.nbytes),
+        _human(table.nbytes + labels.nbytes),
         time.perf_counter() - started,
     )
-    return matrix, labels
+    return table, labels
 
 
-def _train_lightgbm(ctx: Any, matrix: Any, labels: Any, params: dict[str, Any], rounds: int) -> str:
+def _train_lightgbm(ctx: Any, table: Any, labels: Any, params: dict[str, Any], rounds: int) -> str:
     import lightgbm
 
     started = time.perf_counter()
-    dataset = lightgbm.Dataset(matrix, label=labels, free_raw_data=True)
+    dataset = lightgbm.Dataset(table, label=labels, free_raw_data=True)
     booster = lightgbm.train(params, dataset, num_boost_round=rounds)
     ctx.log.info(
         "%s: trained LightGBM (%d rounds, %d threads) in %.1f s",
@@ -244,9 +242,10 @@ def _fit_fast_gbdt(
         "verbosity": -1,
     }
     collect_started = time.perf_counter()
-    matrix, labels = _collect_to_driver(ctx, data, features, label, num_features)
+    table, labels = _collect_to_driver(ctx, data, features, label, num_features)
     train_started = time.perf_counter()
-    model_text = _train_lightgbm(ctx, matrix, labels, params, max_iter)
+    model_text = _train_lightgbm(ctx, table, labels, params, max_iter)
+    del table, labels
     details.update(
         {
             "num_threads": threads,

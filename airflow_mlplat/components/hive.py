@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from airflow_mlplat.components._common import quote, require_columns
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Options, Table
+from airflow_mlplat.components.spec import Options, Sql, Table
 
 _OVERWRITE_MODE_KEY = "spark.sql.sources.partitionOverwriteMode"
 
@@ -99,7 +99,9 @@ def write_hive_table(
 
 
 @component(category="import/export", outputs={"data": Table})
-def run_hiveql(ctx, data: Table | None = None, *, statements: list[str], view: str = "data"):
+def run_hiveql(
+    ctx, data: Table | None = None, *, statements: Annotated[list[str], Sql("statement")], view: str = "data"
+):
     """Run HiveQL statements (DDL, INSERT, queries) on the session's Hive catalogue.
 
     The statements run in order; the output is the result of the last one (empty for DDL).

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from airflow_mlplat.components._common import quote, require_columns
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Interval, Options, Table
+from airflow_mlplat.components.spec import Interval, Options, Sql, Table
 
 _READ_FORMATS = ("csv", "parquet", "json", "orc")
 
@@ -204,7 +204,7 @@ def read_hive_table(
     *,
     table: str,
     columns: list[str] | None = None,
-    partition_filter: str | None = None,
+    partition_filter: Annotated[str | None, Sql("expression")] = None,
     require_partition: bool = True,
 ):
     """Read a partitioned catalogue (Hive) table, only the partitions and columns asked for.

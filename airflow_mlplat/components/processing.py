@@ -14,7 +14,7 @@ from airflow_mlplat.components._common import (
     resolve_column,
 )
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Interval, Options, Table
+from airflow_mlplat.components.spec import Interval, Options, Sql, Table
 
 _VIEW_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -30,7 +30,7 @@ def sql_transform(
     data: Table,
     other: Table | None = None,
     *,
-    query: str,
+    query: Annotated[str, Sql("query")],
     view: str = "data",
     other_view: str = "other",
 ):
@@ -329,7 +329,7 @@ def drop_duplicates(ctx, data: Table, *, subset: list[str] | None = None):
 
 
 @component(category="data processing", outputs={"data": Table})
-def filter_rows(ctx, data: Table, *, condition: str):
+def filter_rows(ctx, data: Table, *, condition: Annotated[str, Sql("expression")]):
     """Keep the rows for which an SQL condition holds.
 
     Args:
@@ -1089,7 +1089,7 @@ def explode_column(
 
 
 @component(category="data processing", outputs={"data": Table})
-def add_column(ctx, data: Table, *, column: str, expression: str, replace: bool = False):
+def add_column(ctx, data: Table, *, column: str, expression: Annotated[str, Sql("expression")], replace: bool = False):
     """Add a column computed by a Spark SQL expression over the other columns.
 
     Args:
@@ -1120,7 +1120,7 @@ def group_aggregate(
     ctx,
     data: Table,
     *,
-    aggregations: dict[str, str],
+    aggregations: Annotated[dict[str, str], Sql("expression")],
     group_by: list[str] | None = None,
 ):
     """Group rows by key columns and aggregate each group into one row.

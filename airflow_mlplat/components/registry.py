@@ -43,6 +43,7 @@ from airflow_mlplat.components.spec import (
     Options,
     Param,
     Port,
+    Sql,
 )
 
 #: Modules of the built-in library, one per category. Importing them only declares.
@@ -54,6 +55,7 @@ BUILTIN_MODULES = tuple(
         "datasets",
         "processing",
         "features",
+        "ctr_features",
         "text",
         "statistics",
         "classification",
@@ -82,6 +84,8 @@ _loaded = False
 
 
 _SCALAR_NAMES = {int: "integer", float: "number", str: "string", bool: "boolean"}
+#: Parameter types that may hold SQL (``Sql`` metadata): a text, or texts in a list or mapping.
+_SQL_TYPES = (str, str | None, list[str], dict[str, str], list[str] | None, dict[str, str] | None)
 
 
 def _type_name(annotation: Any, where: str) -> str:
@@ -199,6 +203,11 @@ def build_spec(
             base, meta = _unwrap_annotated(annotation)
             interval = next((m for m in meta if isinstance(m, Interval)), None)
             options = next((m for m in meta if isinstance(m, Options)), None)
+            sql = next((m for m in meta if isinstance(m, Sql)), None)
+            if sql is not None and base not in _SQL_TYPES:
+                raise ComponentDeclarationError(
+                    f"{arg_where}: Sql(...) is for str, str | None, list[str] or dict[str, str], got {base!r}"
+                )
             if options is not None:
                 base_literal = typing.Literal[options.values]  # type: ignore[valid-type]
                 type_name = _type_name(base_literal, arg_where)
@@ -213,6 +222,7 @@ def build_spec(
                 interval=interval,
                 options=options,
                 help=helps[arg.name],
+                sql=sql,
             )
             if not param.required:
                 from airflow_mlplat.pipeline.params import check_value  # noqa: PLC0415 (cycle)

@@ -75,6 +75,21 @@ class Options:
 
 
 @dataclasses.dataclass(frozen=True)
+class Sql:
+    """The parameter is Spark SQL: ``"query"`` (one SELECT), ``"statement"`` (one per item) or ``"expression"``.
+
+    Validation parses it and refuses SQL that loads or calls code (``airflow_mlplat.pipeline.sql_policy``).
+    On a list or mapping parameter every item or value is SQL of this kind.
+    """
+
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in {"query", "statement", "expression"}:
+            raise ValueError(f"Sql.kind must be query/statement/expression, got {self.kind!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Port:
     name: str
     kind: PortKind
@@ -99,6 +114,7 @@ class Param:
     interval: Interval | None = None
     options: Options | None = None
     help: str = ""
+    sql: Sql | None = None
 
     @property
     def required(self) -> bool:
@@ -113,6 +129,8 @@ class Param:
             out.update(self.interval.json_schema())
         if self.options is not None:
             out["enum"] = list(self.options.values)
+        if self.sql is not None:
+            out["sql"] = self.sql.kind
         return out
 
 

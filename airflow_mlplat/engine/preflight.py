@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+from airflow_mlplat.engine.connect import is_connect
 from airflow_mlplat.pipeline.model import PathInput, Pipeline, PipelineOutput
 from airflow_mlplat.pipeline.resolve import resolved_node_params
 from airflow_mlplat.pipeline.validate import LOCATION_PARAM
@@ -35,7 +36,7 @@ def metastore_uris(spark: Any) -> list[str]:
     if spark.conf.get("spark.sql.catalogImplementation", "in-memory") != "hive":
         return []
     uris = spark.conf.get("spark.hadoop.hive.metastore.uris", None) or ""
-    if not uris:
+    if not uris and not is_connect(spark):
         uris = spark.sparkContext._jsc.hadoopConfiguration().get("hive.metastore.uris") or ""
     return [u.strip() for u in uris.split(",") if u.strip()]
 

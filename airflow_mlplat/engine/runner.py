@@ -20,6 +20,7 @@ from airflow_mlplat import __version__
 from airflow_mlplat.components.registry import get_component
 from airflow_mlplat.components.spec import ComponentSpec, PortKind
 from airflow_mlplat.engine import storage
+from airflow_mlplat.engine.connect import is_connect
 from airflow_mlplat.engine.context import ComponentContext
 from airflow_mlplat.engine.preflight import preflight_problems
 from airflow_mlplat.pipeline.graph import topological_order
@@ -53,6 +54,17 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return value.item()
     return value
+
+
+def _spark_info(spark: Any) -> dict[str, Any]:
+    """The report's ``spark`` entry: master and application id (a Connect session: its server's)."""
+    if is_connect(spark):
+        return {
+            "master": spark.conf.get("spark.master", None),
+            "app_id": spark.conf.get("spark.app.id", None),
+            "session": "connect",
+        }
+    return {"master": spark.sparkContext.master, "app_id": spark.sparkContext.applicationId}
 
 
 class _Run:
@@ -90,7 +102,7 @@ class _Run:
             },
             "metrics": {},
             "outputs": {},
-            "spark": {"master": spark.sparkContext.master, "app_id": spark.sparkContext.applicationId},
+            "spark": _spark_info(spark),
         }
         for node in pipeline.nodes:
             for ref in node.inputs.values():
@@ -142,7 +154,11 @@ class _Run:
             artifacts_dir=f"{self.out_dir}/artifacts/{node_id}",
             log=logging.getLogger(f"airflow_mlplat.engine.{node_id}"),
         )
-        self.spark.sparkContext.setJobGroup(node_id, f"{self.pipeline.name}: {node_id} ({spec.name})", True)
+        if is_connect(self.spark):
+            self.spark.clearTags()
+            self.spark.addTag(node_id)
+        else:
+            self.spark.sparkContext.setJobGroup(node_id, f"{self.pipeline.name}: {node_id} ({spec.name})", True)
         try:
             outputs = call_component(spec, ctx, inputs, kwargs)
         finally:

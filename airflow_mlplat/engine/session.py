@@ -39,7 +39,8 @@ def get_session(app_name: str = "airflow-mlplat", conf: dict[str, str] | None = 
 
     Under ``spark-submit`` the master and deploy settings come from the submit command; run
     directly (``python -m airflow_mlplat.engine``) the master is ``$MLPLAT_SPARK_MASTER`` or
-    ``local[*]``. ``$MLPLAT_HIVE_METASTORE_URIS`` (and ``$MLPLAT_HIVE_WAREHOUSE_DIR``) turn on
+    ``local[*]``, listening on 127.0.0.1 only (driver, block manager and UI: ``SPARK_LOCAL_IP`` is
+    set if unset). ``$MLPLAT_HIVE_METASTORE_URIS`` (and ``$MLPLAT_HIVE_WAREHOUSE_DIR``) turn on
     the Hive catalogue. ``conf`` (e.g. a pipeline's ``spark_conf``) is applied on top.
     """
     from pyspark.sql import SparkSession
@@ -56,6 +57,10 @@ def get_session(app_name: str = "airflow-mlplat", conf: dict[str, str] | None = 
         else {}
     )
     settings.update(conf or {})
+    master = settings.get("spark.master") or os.environ.get("MLPLAT_SPARK_MASTER", "local[*]")
+    if not submitted and str(master).startswith("local"):
+        # The web UI binds SPARK_LOCAL_IP (every interface without it); the JVM starts from this environment.
+        os.environ.setdefault("SPARK_LOCAL_IP", LOCAL_DEFAULTS["spark.driver.bindAddress"])
     pmml_jars = _pmml_jars()
     if pmml_jars:
         # JPMML-SparkML must be on the classpath when the JVM starts: spark.jars set later fails.

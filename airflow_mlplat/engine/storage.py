@@ -13,13 +13,42 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_mlplat.components.spec import PortKind
+from airflow_mlplat.engine.connect import is_connect
 from airflow_mlplat.storage.urls import filesystem
 
 
 def _jvm_fs(spark: Any, url: str) -> tuple[Any, Any]:
+    if is_connect(spark):
+        # No JVM gateway on a Connect client: the server shares this machine's (or a mounted)
+        # filesystem, reached through fsspec with the same calls.
+        return _FsspecFs(url), url
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(url)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+class _FsspecFs:
+    """The few Hadoop ``FileSystem`` calls ``atomic_spark_write`` makes, on fsspec (paths are URLs)."""
+
+    def __init__(self, url: str) -> None:
+        self.fs, _ = filesystem(url)
+
+    def _path(self, url: str) -> str:
+        return filesystem(url)[1]
+
+    def delete(self, url: str, recursive: bool) -> None:
+        if self.fs.exists(self._path(url)):
+            self.fs.rm(self._path(url), recursive=recursive)
+
+    def mkdirs(self, url: str) -> None:
+        self.fs.makedirs(self._path(url), exist_ok=True)
+
+    def exists(self, url: str) -> bool:
+        return bool(self.fs.exists(self._path(url)))
+
+    def rename(self, source: str, target: str) -> bool:
+        self.fs.mv(self._path(source), self._path(target), recursive=True)
+        return True
 
 
 def _temp_sibling(url: str, tag: str) -> str:
@@ -37,7 +66,7 @@ def atomic_spark_write(spark: Any, url: str, write: Callable[[str], None]) -> No
         fs.delete(tmp_path, True)
         raise
     _, final_path = _jvm_fs(spark, url)
-    parent = final_path.getParent()
+    parent = final_path.getParent() if not isinstance(final_path, str) else final_path.rstrip("/").rpartition("/")[0]
     if parent is not None:
         fs.mkdirs(parent)
     backup_path = None
@@ -99,4 +128,4 @@ def load_model(spark: Any, url: str) -> Any:
     """Load any saved Spark ML model; its class is read from the saved metadata."""
     from pyspark.ml.util import DefaultParamsReader
 
-    return DefaultParamsReader.loadParamsInstance(url, spark.sparkContext)
+    return DefaultParamsReader.loadParamsInstance(url, spark if is_connect(spark) else spark.sparkContext)

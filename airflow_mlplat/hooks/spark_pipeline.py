@@ -40,6 +40,10 @@ from airflow_mlplat.hooks.hive_metastore import DEFAULT_METASTORE_CONN_ID, metas
 ENGINE_APP = Path(airflow_mlplat.__file__).parent / "engine" / "spark_app.py"
 #: The master used when the default connection is not defined.
 LOCAL_MASTER = "local[*]"
+#: Where a local run's driver, block manager and UI listen: never beyond this machine.
+LOOPBACK = "127.0.0.1"
+#: Settings of a ``local[...]`` run, unless the connection or the caller set them.
+LOCAL_BIND_CONF = {"spark.driver.bindAddress": LOOPBACK, "spark.driver.host": LOOPBACK}
 
 
 class PipelineRunError(AirflowException):
@@ -135,6 +139,9 @@ class SparkPipelineHook(SparkSubmitHook):
         super().__init__(conn_id=conn_id, **kwargs)
         # Explicit --conf entries win over the connection's.
         self._conf = {**metastore_spark_conf(metastore_conn_id), **self._conf}
+        if self.is_local:
+            self._conf = {**LOCAL_BIND_CONF, **self._conf}
+        self._conf = {**self._driver_env_conf(), **self._conf}
         self._kill_grace_s = kill_grace_s
         self._kill_lock = threading.Lock()
         self._kill_requested = False
@@ -164,10 +171,34 @@ class SparkPipelineHook(SparkSubmitHook):
         """The Spark master URL the pipeline is submitted to."""
         return self._connection["master"]
 
+    @property
+    def is_local(self) -> bool:
+        """Whether Spark runs inside spark-submit on this machine (``local``, ``local[*]``, ``local[4, 2]``)."""
+        return str(self.master).startswith("local")
+
+    def _driver_env_conf(self) -> dict[str, str]:
+        """On YARN and Kubernetes the driver validates the pipeline again, away from this machine's
+        environment: hand it the ``[mlplat]`` settings this worker validated with."""
+        from airflow_mlplat.config import driver_env
+
+        if self._is_yarn:
+            prefix = "spark.yarn.appMasterEnv."
+        elif self._is_kubernetes:
+            prefix = "spark.kubernetes.driverEnv."
+        else:
+            return {}
+        return {f"{prefix}{key}": value for key, value in driver_env().items()}
+
     def _local_env(self) -> dict[str, str]:
-        """Variables spark-submit needs on this machine: this interpreter and its scripts."""
+        """Variables spark-submit needs on this machine: this interpreter and its scripts, the
+        deployment's ``[mlplat]`` validation settings, and (local runs) the loopback address."""
+        from airflow_mlplat.config import driver_env
+
         bin_dir = os.path.dirname(sys.executable)
-        env = {"PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        env = {"PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), **driver_env()}
+        if self.is_local:
+            # Spark's web UI binds SPARK_LOCAL_IP (else every interface); the driver settings do not reach it.
+            env["SPARK_LOCAL_IP"] = LOOPBACK
         # A cluster may need its own interpreter: keep one the deployment already chose.
         if "PYSPARK_PYTHON" not in os.environ and "spark.pyspark.python" not in self._conf:
             env["PYSPARK_PYTHON"] = sys.executable

@@ -41,6 +41,8 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
         tables as parquet, models as Spark ML saves, metrics as JSON.
     :param outputs: ``{output port: path or URL}`` to materialize the outputs at (templated).
         Outputs not listed are computed and dropped (metrics still reach the XCom).
+    :param origin: ``"page"`` when the node comes from a pipeline saved from the page: its
+        locations, tables and Spark settings are then confined (``airflow_mlplat.pipeline.page_policy``).
 
     See ``BaseSparkPipelineOperator`` for the other arguments. The one node's id is the task id
     (made an identifier). Returns (as XCom) ``{node_id: {metric: value}}``.
@@ -70,9 +72,11 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
         component_params: Mapping[str, Any] | None = None,
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
+        origin: str = "file",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.origin = origin
         self.component = component
         self.component_params = dict(component_params or {})
         self.inputs = dict(inputs or {})
@@ -94,6 +98,7 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
             raise PipelineValidationError(missing, source)
         doc = {
             "name": node_id,
+            "origin": self.origin,
             "params": {name: {"default": dag_params[name]} for name in sorted(set(refs.values()))},
             "nodes": [
                 {

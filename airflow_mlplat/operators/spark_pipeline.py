@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -21,35 +20,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_mlplat.storage.runs import RUN_ROOT_ENV as RUN_ROOT_ENV  # re-exported: operators documented it
+from airflow_mlplat.storage.runs import default_run_root, path_safe
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
     from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
 
-#: Where runs go when no ``out_dir`` is given: ``$MLPLAT_RUN_ROOT``, else this under $AIRFLOW_HOME.
-RUN_ROOT_ENV = "MLPLAT_RUN_ROOT"
 REPORT_PATH_XCOM_KEY = "report_path"
 #: XCom with where a tracked run was logged: ``{"uri", "experiment_id", "run_id", "registered_model"?}``.
 TRACKING_XCOM_KEY = "tracking"
 PIPELINE_FILE_NAME = "pipeline.json"
-
-_UNSAFE_PATH_CHARS = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def default_run_root() -> str:
-    """``$MLPLAT_RUN_ROOT``, else ``$AIRFLOW_HOME/mlplat-runs`` (AIRFLOW_HOME defaulting to ~/airflow)."""
-    if os.environ.get(RUN_ROOT_ENV):
-        return os.environ[RUN_ROOT_ENV]
-    airflow_home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
-    return os.path.join(airflow_home, "mlplat-runs")
-
-
-def path_safe(text: str) -> str:
-    """``text`` usable as one path segment on every filesystem Spark writes to.
-
-    Run ids such as ``manual__2026-11-01T10:00:00+00:00`` hold ``:``, which Hadoop paths reject.
-    """
-    return _UNSAFE_PATH_CHARS.sub("_", text)
 
 
 class BaseSparkPipelineOperator(BaseOperator):
@@ -73,6 +56,15 @@ class BaseSparkPipelineOperator(BaseOperator):
     :param total_executor_cores: cores for all executors (standalone).
     :param spark_submit_kwargs: any other ``SparkSubmitHook`` argument (``deploy_mode``,
         ``jars``, ``packages``, ``env_vars``, ``verbose``, ...).
+    :param session: ``"submit"`` (default): the pipeline runs in its own ``spark-submit``;
+        ``"connect"``: on the long-lived Spark Connect server of ``connect_conn_id``, without a
+        JVM or session start (for short pipelines). The report, outputs, metrics and errors are
+        the same; a pipeline whose components need the classic JVM API is refused before it
+        runs, naming the node. ``conn_id``, ``conf`` and the spark-submit settings do not apply
+        to ``"connect"`` (the server has its own). ``"auto"``: ``"connect"`` when
+        ``connect_conn_id`` is defined and every component can run there, else ``"submit"``
+        (decided when the task runs).
+    :param connect_conn_id: the ``spark_connect`` connection used with ``session="connect"``.
     :param mlflow_conn_id: the MLflow tracking connection the engine logs the run to (and
         registers the pipeline's ``register`` model in); when the default ``mlflow_default``
         is not defined, ``$MLFLOW_TRACKING_URI``, else the run is not tracked. None: resolve no
@@ -101,9 +93,15 @@ class BaseSparkPipelineOperator(BaseOperator):
         total_executor_cores: int | None = None,
         spark_submit_kwargs: Mapping[str, Any] | None = None,
         mlflow_conn_id: str | None = "mlflow_default",
+        session: str = "submit",
+        connect_conn_id: str = "spark_connect_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if session not in ("submit", "connect", "auto"):
+            raise ValueError(f"{type(self).__name__}: session must be 'submit', 'connect' or 'auto', got {session!r}")
+        self.session = session
+        self.connect_conn_id = connect_conn_id
         self.mlflow_conn_id = mlflow_conn_id
         self.params_override = dict(params_override or {})
         self.conn_id = conn_id
@@ -123,7 +121,11 @@ class BaseSparkPipelineOperator(BaseOperator):
         raise NotImplementedError
 
     @cached_property
-    def hook(self) -> SparkPipelineHook:
+    def hook(self) -> SparkPipelineHook | SparkConnectPipelineHook:
+        if self.session == "connect":
+            from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
+
+            return SparkConnectPipelineHook(conn_id=self.connect_conn_id)
         from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
 
         return SparkPipelineHook(
@@ -146,6 +148,12 @@ class BaseSparkPipelineOperator(BaseOperator):
         doc, source = self.pipeline_document(context)
         values = self._param_values(doc, context)
         pipeline = validate_pipeline(doc, source=source, params=values)
+        if self.session == "auto":
+            self.session = self._auto_session(pipeline)
+        if self.session == "connect":
+            from airflow_mlplat.engine.connect import check_connect
+
+            check_connect(pipeline, source=source)
 
         out_dir = self.out_dir or self._default_out_dir(context)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
@@ -172,6 +180,23 @@ class BaseSparkPipelineOperator(BaseOperator):
         if report.get("tracking"):
             context["ti"].xcom_push(key=TRACKING_XCOM_KEY, value=report["tracking"])
         return report["metrics"]
+
+    def _auto_session(self, pipeline: Any) -> str:
+        from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
+
+        from airflow_mlplat.engine.connect import connect_problems
+
+        try:
+            BaseHook.get_connection(self.connect_conn_id)
+        except AirflowNotFoundException:
+            self.log.info("session='auto': no %r connection, running with spark-submit", self.connect_conn_id)
+            return "submit"
+        problems = connect_problems(pipeline)
+        if problems:
+            self.log.info("session='auto': running with spark-submit, since %s", problems[0])
+            return "submit"
+        self.log.info("session='auto': running on Spark Connect (%r)", self.connect_conn_id)
+        return "connect"
 
     def on_kill(self) -> None:
         self._kill_requested = True

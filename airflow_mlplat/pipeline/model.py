@@ -97,6 +97,9 @@ class Pipeline(_Strict):
     nodes: list[Node] = Field(min_length=1)
     outputs: dict[str, str | PipelineOutput] = Field(default_factory=dict)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # "page" when the page's store saved it: its locations, tables and Spark settings are confined
+    # (see ``airflow_mlplat.pipeline.page_policy``); the store sets it, whatever the request said.
+    origin: Literal["file", "page"] = "file"
     # "register" in JSON; done only when the run is tracked (an MLflow URI is configured).
     registration: Registration | None = Field(default=None, alias="register")
 

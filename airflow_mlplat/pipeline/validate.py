@@ -15,11 +15,13 @@ from typing import Any
 import pydantic
 
 from airflow_mlplat.components.registry import load_components
-from airflow_mlplat.components.spec import ComponentSpec, PortKind
+from airflow_mlplat.components.spec import ComponentSpec, Param, PortKind
+from airflow_mlplat.pipeline import page_policy
 from airflow_mlplat.pipeline.errors import PipelineValidationError, Problem
 from airflow_mlplat.pipeline.graph import CycleError, topological_order
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, Node, PathInput, Pipeline, PipelineOutput, split_reference
 from airflow_mlplat.pipeline.params import check_value
+from airflow_mlplat.pipeline.sql_policy import check_sql
 from airflow_mlplat.storage.urls import url_problem
 
 #: A component parameter with this name is a storage location (see ``airflow_mlplat.storage``).
@@ -47,9 +49,19 @@ def load_pipeline(source: dict[str, Any] | str | Path) -> dict[str, Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PipelineValidationError([Problem(f"line {exc.lineno} column {exc.colno}", exc.msg)], name) from None
+    except RecursionError:
+        raise PipelineValidationError([Problem("", "is nested too deeply to read")], name) from None
     if not isinstance(doc, dict):
         raise PipelineValidationError([Problem("", f"must be a JSON object, got {type(doc).__name__}")], name)
     return doc
+
+
+def file_name_problem(path: Path, doc: Any) -> Problem | None:
+    """A pipeline file is named after its pipeline (``NAME.json`` holds ``"name": "NAME"``, the DAG id)."""
+    name = doc.get("name") if isinstance(doc, dict) else None
+    if name == path.stem:
+        return None
+    return Problem("name", f"must be {path.stem!r}, its file's name (file, pipeline and DAG id are one), got {name!r}")
 
 
 def _suggest(name: str, candidates: list[str]) -> str:
@@ -83,6 +95,33 @@ def _pydantic_problems(doc: Any, error: pydantic.ValidationError) -> list[Proble
             message = "is not a known field"
         problems.setdefault(where, Problem(where, message))
     return list(problems.values())
+
+
+def _sql_items(param: Param, value: Any) -> list[tuple[str, str]]:
+    """``[(label, text)]`` of the SQL texts in a valid value of an ``Sql`` parameter (blank ones skipped)."""
+    if isinstance(value, str):
+        items = [(f"params.{param.name}", value)]
+    elif isinstance(value, list):
+        items = [(f"params.{param.name}[{i}]", text) for i, text in enumerate(value)]
+    elif isinstance(value, dict):
+        items = [(f"params.{param.name}.{key}", text) for key, text in value.items()]
+    else:
+        items = []
+    return [(label, text) for label, text in items if isinstance(text, str) and text.strip()]
+
+
+def _page_problems(label: str, spec: ComponentSpec, param: Param, value: Any, via: str) -> list[str]:
+    """What a pipeline saved from the page may not do with this (valid) parameter value."""
+    found = []
+    if param.name == LOCATION_PARAM and value is not None:
+        problem = page_policy.location_problem(value)
+        if problem:
+            found.append(f"{label} of {spec.name} {problem}{via}")
+    if param.name == page_policy.TABLE_PARAM and value is not None:
+        problem = page_policy.table_problem(value)
+        if problem:
+            found.append(f"{label} of {spec.name} {problem}{via}")
+    return found
 
 
 def _check_params(
@@ -128,9 +167,24 @@ def _check_params(
             problem = url_problem(value)
         if problem:
             problems.append(Problem(where, f"params.{param.name} of {spec.name} {problem}{via}"))
+            continue
+        page = pipeline.origin == page_policy.PAGE_ORIGIN
+        if page:
+            found = _page_problems(f"params.{param.name}", spec, param, value, via)
+            problems.extend(Problem(where, text) for text in found)
+        if param.sql is None:
+            continue
+        for label, text in _sql_items(param, value):
+            check = check_sql(text, param.sql.kind)  # type: ignore[arg-type]
+            problems.extend(Problem(where, f"{label} of {spec.name} {found}{via}") for found in check.problems)
+            for location in check.locations if page else ():
+                outside = page_policy.location_problem(location)
+                if outside:
+                    problems.append(Problem(where, f"{label} of {spec.name} reads or writes {outside}{via}"))
 
 
 def _check_inputs(
+    origin: str,
     where: str,
     node: Node,
     spec: ComponentSpec,
@@ -148,6 +202,8 @@ def _check_inputs(
             continue
         if isinstance(ref, PathInput):
             problem = url_problem(ref.path)
+            if problem is None and origin == page_policy.PAGE_ORIGIN:
+                problem = page_policy.location_problem(ref.path)
             if problem:
                 problems.append(Problem(where, f"inputs.{port_name}.path {problem}"))
             continue
@@ -260,7 +316,7 @@ def validate_pipeline(
             )
             continue
         _check_params(pipeline, where, node, spec, values, problems)
-        _check_inputs(where, node, spec, nodes_by_id, specs, problems)
+        _check_inputs(pipeline.origin, where, node, spec, nodes_by_id, specs, problems)
 
     for name, output in pipeline.outputs.items():
         ref = output.from_ if isinstance(output, PipelineOutput) else output
@@ -269,6 +325,8 @@ def validate_pipeline(
             problems.append(Problem(f"outputs.{name}", problem))
         if isinstance(output, PipelineOutput) and output.path is not None:
             problem = url_problem(output.path, write=True)
+            if problem is None and pipeline.origin == page_policy.PAGE_ORIGIN:
+                problem = page_policy.location_problem(output.path)
             if problem:
                 problems.append(Problem(f"outputs.{name}.path", problem))
 
@@ -277,6 +335,12 @@ def validate_pipeline(
             problem = _reference_problem(getattr(pipeline.registration, field), nodes_by_id, specs, expected=kind)
             if problem:
                 problems.append(Problem(f"register.{field}", problem))
+
+    if pipeline.origin == page_policy.PAGE_ORIGIN:
+        for key in pipeline.spark_conf:
+            problem = page_policy.spark_conf_problem(key)
+            if problem:
+                problems.append(Problem(f"spark_conf.{key}", problem))
 
     try:
         topological_order(pipeline.nodes)

@@ -10,6 +10,7 @@ Importing this module imports neither pyspark nor mlflow.
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -139,7 +140,10 @@ def evaluate(context: Context) -> dict[str, Any]:
 
 
 def notify_serving(context: Context, timeout: float = 30.0) -> dict[str, Any]:
-    """POST ``params.serving_url``/admin/reload after a promotion; without a URL serving follows the alias itself."""
+    """POST ``params.serving_url``/admin/reload after a promotion; without a URL serving follows the alias itself.
+
+    The service's admin token comes from ``$MLPLAT_SERVING_ADMIN_TOKEN`` of the worker.
+    """
     params = context["params"]
     decision = context["ti"].xcom_pull(task_ids="gate") or {}
     url = str(params.get("serving_url") or "").rstrip("/")
@@ -147,7 +151,11 @@ def notify_serving(context: Context, timeout: float = 30.0) -> dict[str, Any]:
         return {"notified": False, "why": f"decision {decision.get('decision')!r}: nothing to reload"}
     if not url:
         return {"notified": False, "why": "no serving_url: the service follows the alias by polling"}
-    request = urllib.request.Request(f"{url}/admin/reload", data=b"", method="POST")
+    from airflow_mlplat.serving.admin import ADMIN_TOKEN_ENV
+
+    token = os.environ.get(ADMIN_TOKEN_ENV, "")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{url}/admin/reload", data=b"", method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = json.load(response)

@@ -1,4 +1,4 @@
-"""``python -m airflow_mlplat.services {mlflow,hive,flink} {up,down,status}``: the local servers, by PID."""
+"""``python -m airflow_mlplat.services {mlflow,hive,flink,connect} {up,down,status}``: the local servers, by PID."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ DEFAULT_ROOT = Path(os.environ.get("MLPLAT_SERVICES_DIR", ".services"))
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m airflow_mlplat.services", description=__doc__)
-    parser.add_argument("service", choices=["mlflow", "hive", "flink"])
+    parser.add_argument("service", choices=["mlflow", "hive", "flink", "connect"])
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="state directory (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         return _hive(args.action, args.root)
     if args.service == "flink":
         return _flink(args.action, args.root)
+    if args.service == "connect":
+        return _connect(args.action, args.root)
 
     from airflow_mlplat.services import mlflow_server
 
@@ -58,6 +60,23 @@ def _hive(action: str, root: Path) -> int:
             status = f"running on port {state.port} (pid {state.pid})" if state.running() else "not running"
             print(f"{name}: {status}")
         return 0 if local.metastore.running() and local.hiveserver2.running() else 3
+    return 0
+
+
+def _connect(action: str, root: Path) -> int:
+    from airflow_mlplat.services import spark_connect
+
+    state = spark_connect.connect_state(root)
+    if action == "up":
+        url = spark_connect.start_spark_connect(root, port=spark_connect.DEFAULT_PORT)
+        print(f"Spark Connect server: {url} (pid {state.pid}, log {state.log})")
+        print(f"export AIRFLOW_CONN_SPARK_CONNECT_DEFAULT='spark-connect://{url.removeprefix('sc://')}'")
+    elif action == "down":
+        print("stopped" if spark_connect.stop_spark_connect(root) else "not running")
+    else:
+        running = state.running()
+        print(f"running at {spark_connect.connect_url(state)} (pid {state.pid})" if running else "not running")
+        return 0 if running else 3
     return 0
 
 

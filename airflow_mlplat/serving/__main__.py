@@ -1,13 +1,17 @@
 """``python -m airflow_mlplat.serving --model models:/NAME@champion [--model models:/NAME@challenger=0.1] ...``
 
 Serves one or more model references on 127.0.0.1 with uvicorn. ``REF=SHARE`` gives a slot a
-traffic share (without any, the first reference takes all unaddressed traffic).
+traffic share (without any, the first reference takes all unaddressed traffic). A bad flag stops
+the service at start, naming the flag. ``POST /admin/reload`` needs the token in
+``$MLPLAT_SERVING_ADMIN_TOKEN`` when there is one; without it, it is open on a loopback-only service
+and off otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -74,8 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         router = build_router(args.model, tracking_uri=args.tracking_uri, cache_dir=args.cache_dir, pmml=args.pmml)
     except ValueError as error:
-        parser.error(str(error))
-    app = create_app(router, poll_interval=args.poll_interval)
+        parser.error(f"argument --model: {error}")
+    if not (args.poll_interval >= 0 and math.isfinite(args.poll_interval)):
+        parser.error(f"argument --poll-interval: must be a finite number of seconds >= 0, got {args.poll_interval}")
+    from airflow_mlplat.serving.admin import ADMIN_TOKEN_ENV, LOOPBACK_HOSTS
+
+    app = create_app(
+        router,
+        poll_interval=args.poll_interval,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        loopback_only=args.host in LOOPBACK_HOSTS,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 

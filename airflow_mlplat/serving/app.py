@@ -7,7 +7,14 @@
 ``GET /healthz``   200 when every slot has a model, else 503.
 ``GET /metadata``  name, version, alias, run metrics per slot.
 ``GET /metrics``   Prometheus text format.
-``POST /admin/reload``  re-resolve every alias now (the follower also polls).
+``POST /admin/reload``  re-resolve every alias now (the follower also polls). Needs
+                   ``Authorization: Bearer TOKEN``, the token the service was started with
+                   (``$MLPLAT_SERVING_ADMIN_TOKEN``: a Secret on Kubernetes); a service without a
+                   token answers it only when it listens on loopback alone (else 403).
+
+Validating and scoring run in a worker thread, so ``/healthz`` and ``/metrics`` answer while a
+large batch is scored. A request the service cannot read (malformed or too deeply nested JSON,
+a value that does not fit its column) is a 422 naming the field; a 5xx is the service's fault.
 """
 
 import json
@@ -15,6 +22,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import Any
 
+from airflow_mlplat.serving.admin import admin_refusal
 from airflow_mlplat.serving.errors import InvalidInputError
 from airflow_mlplat.serving.versions import AliasFollower, ModelRouter
 
@@ -50,13 +58,53 @@ def _rows(body: Any) -> tuple[list[Any], bool]:
     raise ValueError('the body must be a JSON object (one row), a list of rows, or {"rows": [...]}')
 
 
-def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
-    """The ASGI app. Loads every slot at start-up (failing start-up if one cannot load)."""
+def _unreadable(message: str) -> tuple[int, dict[str, Any]]:
+    return 422, {"message": f"request body: {message}", "detail": [{"field": "", "msg": message}]}
+
+
+def score_request(model: Any, raw: bytes) -> tuple[int, dict[str, Any], int]:
+    """``(status, payload, rows scored)`` of one ``/predict`` body: validation, then scoring (blocking)."""
+    from pydantic import ValidationError
+
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        return (*_unreadable("the JSON is nested too deeply"), 0)
+    except ValueError as error:  # malformed JSON, or bytes that are not UTF-8
+        return (*_unreadable(str(error)), 0)
+    try:
+        rows, single = _rows(body)
+    except ValueError as error:  # the body's shape
+        return (*_unreadable(str(error)), 0)
+    try:
+        valid = model.validator.validate_python(rows)
+    except ValidationError as error:
+        return 422, _validation_error(error, single), 0
+    except RecursionError:
+        return (*_unreadable("the JSON is nested too deeply"), 0)
+    try:
+        predictions = model.predict(valid)
+    except InvalidInputError as error:
+        detail = [{"field": error.field, "row": error.row, "msg": str(error)}]
+        return 422, {"message": str(error), "detail": detail}, 0
+    payload = {**(predictions[0] or {"prediction": None})} if single else {"predictions": predictions}
+    payload.update(model=model.name, version=model.version, slot=model.slot)
+    return 200, payload, len(valid)
+
+
+def create_app(
+    router: ModelRouter, *, poll_interval: float = 0.0, admin_token: str | None = None, loopback_only: bool = False
+):
+    """The ASGI app. Loads every slot at start-up (failing start-up if one cannot load).
+
+    :param admin_token: the bearer token ``/admin/reload`` requires.
+    :param loopback_only: the service listens on 127.0.0.1 only: without a token, admin stays open
+        to this machine. Otherwise, without a token, the admin routes are off (see ``serving.admin``).
+    """
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse, Response
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-    from pydantic import ValidationError
 
     metrics = CollectorRegistry()
     requests = Counter(
@@ -106,28 +154,10 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
         except LookupError as error:
             return JSONResponse({"message": str(error)}, status_code=404)
         raw = await request.body()
-        status, payload = 200, None
-        try:
-            rows, single = _rows(json.loads(raw))
-            try:
-                valid = model.validator.validate_python(rows)
-            except ValidationError as error:
-                status, payload = 422, _validation_error(error, single)
-            else:
-                predictions = model.predict(valid)
-                if single:
-                    payload = {**(predictions[0] or {"prediction": None})}
-                else:
-                    payload = {"predictions": predictions}
-                payload.update(model=model.name, version=model.version, slot=model.slot)
-                rows_scored.labels(model.slot, model.version).inc(len(valid))
-        except InvalidInputError as error:
-            status, payload = (
-                422,
-                {"message": str(error), "detail": [{"field": error.field, "row": error.row, "msg": str(error)}]},
-            )
-        except ValueError as error:  # malformed JSON or body shape
-            status, payload = 422, {"message": f"request body: {error}", "detail": [{"field": "", "msg": str(error)}]}
+        # Off the event loop: a large batch must not stall /healthz and /metrics.
+        status, payload, scored = await run_in_threadpool(score_request, model, raw)
+        if scored:
+            rows_scored.labels(model.slot, model.version).inc(scored)
         requests.labels(model.slot, model.version, str(status)).inc()
         latency.labels(model.slot).observe(time.perf_counter() - started)
         headers = {"X-Model-Version": model.version, "X-Model-Slot": model.slot, "X-Model-Name": model.name}
@@ -159,7 +189,10 @@ def create_app(router: ModelRouter, *, poll_interval: float = 0.0):
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/admin/reload")
-    async def reload():
+    async def reload(request: Request):
+        refusal = admin_refusal(admin_token, request.headers.get("authorization"), loopback_only=loopback_only)
+        if refusal is not None:
+            return JSONResponse({"message": refusal[1]}, status_code=refusal[0])
         current = await run_in_threadpool(router.refresh_all)
         publish_versions()
         errors = {label: s.last_error for label, s in router.slots.items() if s.last_error}

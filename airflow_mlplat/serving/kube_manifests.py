@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_mlplat.serving.admin import ADMIN_TOKEN_ENV, SECRET_KEY, secret_name
+
 CONTAINER_PORT = 8080
 #: The per-pod metric an HPA on requests per second reads (served by a Prometheus adapter from
 #: ``rate(mlplat_predict_requests_total[1m])``).
@@ -83,6 +85,15 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
     for model in spec.models:
         args += ["--model", model]
     env = [k.V1EnvVar(name="MLFLOW_TRACKING_URI", value=spec.tracking_uri)]
+    # /admin/reload is on only where the Secret <name>-admin exists: its token, never a literal here.
+    env.append(
+        k.V1EnvVar(
+            name=ADMIN_TOKEN_ENV,
+            value_from=k.V1EnvVarSource(
+                secret_key_ref=k.V1SecretKeySelector(name=secret_name(spec.name), key=SECRET_KEY, optional=True)
+            ),
+        )
+    )
     env += [k.V1EnvVar(name=key, value=str(value)) for key, value in spec.env.items()]
     probe = k.V1Probe(
         http_get=k.V1HTTPGetAction(path="/healthz", port=CONTAINER_PORT),

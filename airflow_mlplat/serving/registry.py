@@ -2,12 +2,15 @@
 
 Talks to the MLflow tracking server's REST API with httpx (importing ``mlflow`` would import
 pyspark, which the service must not load). Artifacts are fetched through the server's artifact
-proxy (``mlflow-artifacts:/``) or read from a local ``file:`` store.
+proxy (``mlflow-artifacts:/``), read from a local ``file:`` store, or copied from any other store
+through fsspec (``s3://``, ``gs://``, ``hdfs://``, ``abfs://`` ...), whose optional package
+(``s3fs``, ``gcsfs``, ``pyarrow``, ``adlfs``) the error names when it is missing.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +21,19 @@ from urllib.parse import unquote, urlparse
 from airflow_mlplat.serving.errors import ModelLoadError
 
 TIMEOUT_S = 30.0
+#: The package fsspec needs for an artifact store's scheme.
+STORE_PACKAGES = {
+    "s3": "s3fs",
+    "s3a": "s3fs",
+    "gs": "gcsfs",
+    "gcs": "gcsfs",
+    "hdfs": "pyarrow (with libhdfs)",
+    "viewfs": "pyarrow (with libhdfs)",
+    "abfs": "adlfs",
+    "abfss": "adlfs",
+    "az": "adlfs",
+    "wasbs": "adlfs",
+}
 
 
 @dataclass(frozen=True)
@@ -160,7 +176,7 @@ class RegistryClient:
         elif parsed.scheme == "mlflow-artifacts":
             self._download_proxied(parsed.path.lstrip("/"), dest)
         else:
-            raise ModelLoadError(f"artifact URI {uri!r}: only mlflow-artifacts: and file: stores are supported")
+            copy_from_store(uri, dest)
 
     def _download_proxied(self, path: str, dest: Path) -> None:
         listing = self._get("/api/2.0/mlflow-artifacts/artifacts", path=path)
@@ -177,6 +193,40 @@ class RegistryClient:
             if response.status_code != 200:
                 raise ModelLoadError(f"MLflow at {self.tracking_uri}{url}: HTTP {response.status_code}")
             (dest / name).write_bytes(response.content)
+
+
+def copy_from_store(uri: str, dest: Path) -> None:
+    """Copy the folder at ``uri`` into ``dest`` through fsspec.
+
+    :raises ModelLoadError: the scheme is unknown, its package is missing (named), or the copy failed.
+    """
+    import fsspec
+
+    scheme = urlparse(uri).scheme
+    protocol = "s3" if scheme == "s3a" else scheme
+    try:
+        fs, path = fsspec.core.url_to_fs(protocol + uri[len(scheme) :])
+    except ImportError as error:
+        package = STORE_PACKAGES.get(scheme, "the fsspec implementation of this scheme")
+        raise ModelLoadError(
+            f"artifact URI {uri!r}: reading {scheme}:// stores needs {package} "
+            f"(pip install {package.split()[0]}): {error}"
+        ) from error
+    except ValueError as error:  # fsspec knows no such protocol
+        raise ModelLoadError(f"artifact URI {uri!r}: no filesystem for {scheme}:// ({error})") from error
+    try:
+        if not fs.isdir(path):
+            raise ModelLoadError(f"artifact URI {uri!r}: no such folder in the store")
+        dest.mkdir(parents=True, exist_ok=True)
+        for source in fs.find(path):
+            relative = posixpath.relpath(source, path.rstrip("/"))
+            if relative.startswith("..") or relative.endswith(".crc"):
+                continue
+            target = dest / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.get_file(source, str(target))
+    except (OSError, RuntimeError) as error:
+        raise ModelLoadError(f"artifact URI {uri!r}: {type(error).__name__}: {error}") from error
 
 
 def _safe(name: str) -> str:

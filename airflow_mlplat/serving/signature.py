@@ -2,7 +2,8 @@
 
 Every signature column must be present in a row (a missing one is a 422 naming it); a value may
 be ``null`` (the pipeline's Imputer or ``handleInvalid`` decides what that means). Types are
-strict: ``"1.5"`` is not a double, ``1.5`` is not a long.
+strict: ``"1.5"`` is not a double, ``1.5`` is not a long. Numbers must fit their type: a long is
+64 bits, an integer 32, and a double is finite (JSON has no NaN; a missing value is ``null``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NotRequired, Optional, Required
+from typing import Annotated, Any, NotRequired, Optional, Required
 
 from typing_extensions import TypedDict
 
@@ -52,9 +53,15 @@ def input_columns(mlmodel: Mapping[str, Any], where: str) -> dict[str, tuple[str
 
 def row_validator(columns: Mapping[str, tuple[str, bool]]):
     """A pydantic ``TypeAdapter`` for ``list[row]``; rows come back as plain dicts (extra keys dropped)."""
-    from pydantic import ConfigDict, TypeAdapter
+    from pydantic import ConfigDict, Field, TypeAdapter
 
-    python = {"double": float, "long": int, "integer": int, "boolean": bool, "string": str}
+    python = {
+        "double": Annotated[float, Field(allow_inf_nan=False)],
+        "long": Annotated[int, Field(ge=-(2**63), le=2**63 - 1)],
+        "integer": Annotated[int, Field(ge=-(2**31), le=2**31 - 1)],
+        "boolean": bool,
+        "string": str,
+    }
     fields = {
         name: (Required if required else NotRequired)[Optional[python[kind]]]  # noqa: UP045
         for name, (kind, required) in columns.items()

@@ -10,6 +10,7 @@ seconds; ``POST /admin/reload`` refreshes at once.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 from collections.abc import Mapping, Sequence
@@ -88,8 +89,8 @@ class ModelRouter:
         for label, share in shares.items():
             if label not in self.slots:
                 raise ValueError(f"traffic share for {label!r}: no such slot (slots: {', '.join(self.slots)})")
-            if share < 0:
-                raise ValueError(f"traffic share for {label!r} must be >= 0, got {share}")
+            if not isinstance(share, int | float) or not math.isfinite(share) or share < 0:
+                raise ValueError(f"traffic share for {label!r} must be a finite number >= 0, got {share!r}")
         total = sum(shares.values())
         if total <= 0:
             raise ValueError("traffic shares must add up to more than 0")

@@ -2,38 +2,49 @@
 
 Every route requires the Airflow user (the API server's ``get_user``: bearer token or the UI's
 session cookie); pipeline and run routes also ask the auth manager for access to the DAG of
-the same name (GET to read, PUT to save, DELETE to delete). The page itself, when opened
-without a session, redirects to Airflow's login.
+the same name (GET to read, PUT to save, DELETE to delete), and the list shows only the
+pipelines whose DAG the user may read. Saving or deleting from the page also needs the grant
+``[mlplat] pipeline_authors`` (user names, or ``*``): a saved pipeline runs SQL and reads files on
+the workers, which editing a DAG does not allow in Airflow. The page itself, when opened without
+a session, redirects to Airflow's login; the OpenAPI schema is served to logged-in users only.
 
 API (JSON):
     GET    /api/catalogue?q=&category=     categories and component forms
     GET    /api/catalogue/{name}           one component's form
-    GET    /api/pipelines                  pipeline files and their problems
-    POST   /api/validate                   {"pipeline"} -> {"valid", "problems"}
+    GET    /api/pipelines                  the pipeline files the user may read, and their problems
+    POST   /api/validate                   {"pipeline"} -> {"valid", "problems"} (as if saved from the page)
     GET    /api/pipelines/{dag_id}         {"pipeline", "layout", "file"}
     PUT    /api/pipelines/{dag_id}         {"pipeline", "layout"}: validate, save, ask for a parse
+                                           (422: invalid; 409: the name is another pipeline's or DAG's)
     DELETE /api/pipelines/{dag_id}
     GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots
     GET    /api/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}
+    GET    /openapi.json                   this API's schema
 Problems are ``{"where", "message", "text", "node", "field"}``; ``text`` is the CLI's line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
-from airflow.api_fastapi.core_api.security import bearer_scheme, get_user, requires_access_dag
+from airflow.api_fastapi.core_api.security import GetUserDep, bearer_scheme, get_user, requires_access_dag
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from airflow_mlplat import config
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
+from airflow_mlplat.pipeline.page_policy import PAGE_ORIGIN
 from airflow_mlplat.ui import forms, results
+from airflow_mlplat.ui.dag_owner import other_dag_file
 from airflow_mlplat.ui.problems import placed_problems
-from airflow_mlplat.ui.reparse import request_reparse
-from airflow_mlplat.ui.store import PipelineNotFound, PipelineStore
+from airflow_mlplat.ui.reparse import factory_files, request_reparse
+from airflow_mlplat.ui.store import PipelineConflict, PipelineNotFound, PipelineStore
 
 STATIC_DIR = Path(__file__).parent / "static"
 URL_PREFIX = "/mlplat"
@@ -46,8 +57,28 @@ def _invalid(error: PipelineValidationError, doc: Any) -> JSONResponse:
     )
 
 
+def _may_read_dag(user: Any, dag_id: str) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    return get_auth_manager().is_authorized_dag(method="GET", details=DagDetails(id=dag_id), user=user)
+
+
+def requires_pipeline_author(user: GetUserDep) -> None:
+    """403 unless ``[mlplat] pipeline_authors`` grants this user saving pipelines from the page."""
+    authors = config.listing(config.PIPELINE_AUTHORS)
+    if "*" in authors or user.get_name() in authors:
+        return
+    raise HTTPException(
+        403,
+        f"user {user.get_name()!r} may not save pipelines from the page: a deployment grants it with "
+        f"[mlplat] {config.PIPELINE_AUTHORS} (see the README's security section)",
+    )
+
+
 def api_router(store_factory=PipelineStore) -> APIRouter:
     router = APIRouter(prefix="/api", dependencies=[Depends(get_user)])
+    authoring = [Depends(requires_pipeline_author)]
 
     @router.get("/catalogue")
     def catalogue(q: str = "", category: str | None = None) -> dict[str, Any]:
@@ -61,16 +92,17 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
         return form
 
     @router.get("/pipelines")
-    def list_pipelines() -> dict[str, Any]:
-        store = store_factory()
-        return {"folder": str(store.folder), "pipelines": store.list()}
+    def list_pipelines(user: GetUserDep) -> dict[str, Any]:
+        return {"pipelines": store_factory().list(visible=lambda name: _may_read_dag(user, name))}
 
     @router.post("/validate")
     def validate(pipeline: Annotated[dict[str, Any], Body(embed=True)]) -> Any:
         try:
-            validate_pipeline(pipeline, source="pipeline")
+            validate_pipeline({**pipeline, "origin": PAGE_ORIGIN}, source="pipeline")
         except PipelineValidationError as error:
             return _invalid(error, pipeline)
+        except RecursionError:
+            raise HTTPException(422, "the pipeline is nested too deeply") from None
         return {"valid": True, "problems": []}
 
     @router.get("/pipelines/{dag_id}", dependencies=[Depends(requires_access_dag("GET"))])
@@ -78,11 +110,11 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
         try:
             return store_factory().read(dag_id)
         except PipelineValidationError as error:
-            raise HTTPException(400, str(error)) from None
+            raise HTTPException(422, str(error)) from None
         except PipelineNotFound as missing:
             raise HTTPException(404, str(missing)) from None
 
-    @router.put("/pipelines/{dag_id}", dependencies=[Depends(requires_access_dag("PUT"))])
+    @router.put("/pipelines/{dag_id}", dependencies=[Depends(requires_access_dag("PUT")), *authoring])
     def save_pipeline(
         dag_id: str,
         pipeline: Annotated[dict[str, Any], Body()],
@@ -91,25 +123,33 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
         store = store_factory()
         saved_at = dt.datetime.now(dt.UTC)
         try:
-            path = store.save(dag_id, pipeline, layout)
+            own = [store.dag_file(dag_id), *factory_files(store.folder)]
+            path = store.save(dag_id, pipeline, layout, dag_owner=lambda name: other_dag_file(name, own))
         except PipelineValidationError as error:
             return _invalid(error, pipeline)
+        except RecursionError:
+            raise HTTPException(422, "the pipeline is nested too deeply") from None
+        except PipelineConflict as conflict:
+            raise HTTPException(409, str(conflict)) from None
         return {
             "valid": True,
-            "file": str(path),
+            "file": path.name,
             "dag_id": dag_id,
             "saved_at": saved_at.isoformat(),
-            "parse_requested": request_reparse(store.folder),
+            "parse_requested": request_reparse(store.folder, [store.dag_file(dag_id)]),
         }
 
-    @router.delete("/pipelines/{dag_id}", dependencies=[Depends(requires_access_dag("DELETE"))], status_code=204)
+    @router.delete(
+        "/pipelines/{dag_id}", dependencies=[Depends(requires_access_dag("DELETE")), *authoring], status_code=204
+    )
     def delete_pipeline(dag_id: str) -> Response:
         store = store_factory()
         try:
             store.delete(dag_id)
+        except PipelineValidationError as error:  # not a pipeline name
+            raise HTTPException(404, str(error)) from None
         except PipelineNotFound as missing:
             raise HTTPException(404, str(missing)) from None
-        request_reparse(store.folder)
         return Response(status_code=204)
 
     @router.get("/runs/{dag_id}/{run_id}", dependencies=[Depends(requires_access_dag("GET"))])
@@ -137,7 +177,10 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
 
 
 def _static(name: str) -> FileResponse:
-    path = (STATIC_DIR / name).resolve()
+    try:
+        path = (STATIC_DIR / name).resolve()
+    except (ValueError, OSError):  # a NUL byte, a loop of links
+        raise HTTPException(404, "no such file in the page bundle") from None
     if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
         raise HTTPException(404, f"no file {name!r} in the page bundle")
     return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
@@ -165,9 +208,31 @@ def page_router() -> APIRouter:
     return router
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as text: a request may hold them (Python's JSON reads them), JSON has none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    # FastAPI's own handler echoes the input, and fails (a 500) on a NaN it cannot encode.
+    return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(error.errors()))})
+
+
 def create_app() -> FastAPI:
     """The app the plugin mounts at ``/mlplat``."""
-    app = FastAPI(title="airflow-mlplat visual modelling", docs_url=None, redoc_url=None)
+    app = FastAPI(title="airflow-mlplat visual modelling", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.include_router(page_router())
     app.include_router(api_router())
+
+    @app.get("/openapi.json", dependencies=[Depends(get_user)], include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
     return app

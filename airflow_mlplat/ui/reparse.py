@@ -2,8 +2,9 @@
 
 The DAG processor re-reads a DAG file only every ``min_file_process_interval``; a priority
 parsing request (what Airflow's own "reparse" endpoint writes) makes the saved pipeline a DAG
-within seconds. The files asked for are the DAG files beside ``pipelines/`` that call
-``pipeline_dags``.
+within seconds. The file asked for is the saved pipeline's own generated DAG file
+(``pipelines/NAME.py``); the factory files beside ``pipelines/`` are those that call
+``pipeline_dags`` or ``sync_dag_files``.
 """
 
 from __future__ import annotations
@@ -14,20 +15,29 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+_FACTORY_CALLS = ("pipeline_dags(", "sync_dag_files(")
+
+
 def factory_files(pipelines_folder: Path) -> list[Path]:
+    """The DAG files beside ``pipelines_folder`` that turn its pipelines into DAGs (or their DAG files)."""
     dags_folder = pipelines_folder.parent
-    return [p for p in sorted(dags_folder.glob("*.py")) if "pipeline_dags(" in p.read_text(errors="replace")]
+    return [
+        p
+        for p in sorted(dags_folder.glob("*.py"))
+        if any(call in p.read_text(errors="replace") for call in _FACTORY_CALLS)
+    ]
 
 
-def request_reparse(pipelines_folder: Path) -> list[str]:
-    """Write a priority parsing request for each factory file; return their locations (relative to the bundle)."""
+def request_reparse(pipelines_folder: Path, files: list[Path] | None = None) -> list[str]:
+    """Write a priority parsing request for each of ``files`` (default: the factory files); return
+    their locations (relative to the bundle)."""
     from airflow.configuration import conf
     from airflow.models.dag import DagModel
     from airflow.models.dagbag import DagPriorityParsingRequest
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    files = factory_files(pipelines_folder)
+    files = factory_files(pipelines_folder) if files is None else files
     requested = []
     with create_session() as session:
         for path in files:

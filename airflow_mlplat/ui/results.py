@@ -5,18 +5,22 @@ they submit (so a failed run's report is found too), else under the run root
 (``RUN_ROOT/DAG_ID/RUN_ID/**/report.json``). When the run's output cannot be read here (a
 cluster filesystem the API server does not mount) but the run was tracked (the ``tracking``
 XCom), the report and the plots come from MLflow, over its REST API (no mlflow import).
-Only files a report lists as artifacts are served, so a run id cannot be used to read
-arbitrary files.
+Only files a report lists as artifacts are served, and only from inside that DAG's run folder
+(``RUN_ROOT/DAG_ID``, every path resolved first): the run must exist (checked in the metadata DB
+before anything touches the disk), so a run id or DAG id holding ``..`` reads nothing else.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from airflow_mlplat.storage.runs import default_run_root, path_safe
 
 PLOT_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg")
 
@@ -32,16 +36,46 @@ def _local_path(url: str) -> Path | None:
     return None
 
 
+def dag_run_folder(dag_id: str) -> Path | None:
+    """``RUN_ROOT/DAG_ID`` resolved, or None when ``dag_id`` would name another folder (``..``, ``a/b``)."""
+    root = Path(default_run_root()).resolve()
+    try:
+        folder = (root / dag_id).resolve()
+    except (ValueError, OSError):  # a NUL byte, a loop of links
+        return None
+    return folder if folder.parent == root else None
+
+
+def inside_dag_folder(url: str, dag_id: str) -> bool:
+    """Whether ``url`` (a path, ``file:`` or a URL under a remote run root) lies in DAG ``dag_id``'s run folder."""
+    local = _local_path(url)
+    if local is not None:
+        folder = dag_run_folder(dag_id)
+        try:
+            return folder is not None and local.resolve().is_relative_to(folder)
+        except (ValueError, OSError):
+            return False
+    root = urlparse(default_run_root())
+    parsed = urlparse(url)
+    if (parsed.scheme, parsed.netloc) != (root.scheme, root.netloc) or not root.scheme:
+        return False
+    prefix = posixpath.join(posixpath.normpath(root.path or "/"), dag_id)
+    return posixpath.normpath(urllib.parse.unquote(parsed.path)).startswith(prefix.rstrip("/") + "/")
+
+
 def _read_json(url: str) -> Any:
     local = _local_path(url)
     if local is not None:
-        return json.loads(local.read_text()) if local.exists() else None
+        try:
+            return json.loads(local.read_text()) if local.is_file() else None
+        except (ValueError, RecursionError, OSError):
+            return None
     import fsspec
 
     try:
         with fsspec.open(url, "r") as handle:
             return json.load(handle)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError, RecursionError):
         return None
 
 
@@ -58,20 +92,26 @@ def _run_state(dag_id: str, run_id: str) -> str:
 
 
 def _report_urls(dag_id: str, run_id: str) -> dict[str, str]:
-    """``{task_id: report url}`` from the ``report_path`` XComs, else from the run root."""
+    """``{task_id: report url}`` from the ``report_path`` XComs, else from the run's folder; only
+    reports inside the DAG's run folder. Call after :func:`_run_state`: the run exists."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    from airflow_mlplat.operators.spark_pipeline import REPORT_PATH_XCOM_KEY, default_run_root, path_safe
+    from airflow_mlplat.operators.spark_pipeline import REPORT_PATH_XCOM_KEY
 
     urls: dict[str, str] = {}
     with create_session() as session:
         for row in session.scalars(XComModel.get_many(run_id=run_id, dag_ids=dag_id, key=REPORT_PATH_XCOM_KEY)):
-            urls[row.task_id] = XComModel.deserialize_value(row)
-    if not urls:
-        run_dir = Path(default_run_root()) / dag_id / path_safe(run_id)
-        for report in sorted(run_dir.glob("**/report.json")):
-            urls[report.parent.name] = str(report)
+            value = XComModel.deserialize_value(row)
+            if isinstance(value, str) and inside_dag_folder(value, dag_id):
+                urls[row.task_id] = value
+    folder = dag_run_folder(dag_id)
+    if not urls and folder is not None:
+        run_dir = (folder / path_safe(run_id)).resolve()
+        if run_dir.parent == folder:
+            for report in sorted(run_dir.glob("**/report.json")):
+                if inside_dag_folder(str(report), dag_id):
+                    urls[report.parent.name] = str(report)
     return urls
 
 
@@ -109,13 +149,23 @@ def _reports(dag_id: str, run_id: str) -> dict[str, tuple[dict[str, Any], str]]:
     found: dict[str, tuple[dict[str, Any], str]] = {}
     for task_id, url in _report_urls(dag_id, run_id).items():
         report = _read_json(url)
-        if report is not None:
+        if isinstance(report, dict):
             found[task_id] = (report, "run output")
     for task_id, tracking in _tracking(dag_id, run_id).items():
         if task_id not in found:
             report = mlflow_report(tracking)
-            if report is not None:
+            if isinstance(report, dict):
                 found[task_id] = (report, "mlflow")
+    return found
+
+
+def _artifact_lists(report: dict[str, Any]) -> dict[str, list[str]]:
+    """``{node_id: [artifact url]}`` of a report, whatever shape a damaged report has."""
+    nodes = report.get("nodes")
+    found: dict[str, list[str]] = {}
+    for node_id, node in nodes.items() if isinstance(nodes, dict) else ():
+        artifacts = node.get("artifacts") if isinstance(node, dict) else None
+        found[str(node_id)] = [a for a in artifacts if isinstance(a, str)] if isinstance(artifacts, list) else []
     return found
 
 
@@ -130,10 +180,11 @@ def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
     for task_id, (report, source) in _reports(dag_id, run_id).items():
         reports[task_id] = report
         sources[task_id] = source
-        metrics.update(report.get("metrics") or {})
-        for node_id, node in (report.get("nodes") or {}).items():
-            for index, artifact in enumerate(node.get("artifacts") or []):
-                if str(artifact).lower().endswith(PLOT_SUFFIXES):
+        if isinstance(report.get("metrics"), dict):
+            metrics.update(report["metrics"])
+        for node_id, artifacts in _artifact_lists(report).items():
+            for index, artifact in enumerate(artifacts):
+                if artifact.lower().endswith(PLOT_SUFFIXES):
                     plots.append({"task": task_id, "node": node_id, "index": index, "name": Path(artifact).name})
     return {
         "dag_id": dag_id,
@@ -150,17 +201,18 @@ def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -
     """``(file name, local path or bytes)`` of one artifact a run's report lists.
 
     From the run output when it is readable here, else from the tracked MLflow run (which keeps
-    plots under ``plots/NODE/``). RunNotFound if the report lists no such artifact.
+    plots under ``plots/NODE/``); a run-output file only from inside the DAG's run folder.
+    RunNotFound if the run does not exist or its report lists no such artifact.
     """
+    _run_state(dag_id, run_id)  # the run must exist before anything reads the disk
     entry = _reports(dag_id, run_id).get(task_id)
-    report = entry[0] if entry else {}
-    artifacts = (report.get("nodes") or {}).get(node_id, {}).get("artifacts") or []
+    artifacts = _artifact_lists(entry[0]).get(node_id, []) if entry else []
     if not 0 <= index < len(artifacts):
         raise RunNotFound(f"run {run_id!r} of {dag_id!r} has no artifact {index} of node {node_id!r}")
     name = Path(urlparse(artifacts[index]).path).name
     local = _local_path(artifacts[index])
-    if local is not None and local.exists():
-        return name, local
+    if local is not None and inside_dag_folder(str(local), dag_id) and local.is_file():
+        return name, local.resolve()
     tracking = _tracking(dag_id, run_id).get(task_id)
     data = mlflow_artifact(tracking, f"plots/{node_id}/{name}") if tracking else None
     if data is None:

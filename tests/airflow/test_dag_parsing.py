@@ -62,22 +62,82 @@ def test_dag_files_import_neither_pyspark_nor_mlflow():
     assert result["heavy"] == []
 
 
-def test_invalid_pipeline_fails_the_dag_file_import(tmp_path: Path):
-    from airflow.dag_processing.dagbag import DagBag
-
+def _pipelines_folder(tmp_path: Path, **files: dict | str) -> Path:
+    """A DAGs folder with the repo's ``pipeline_dags.py`` and ``pipelines/NAME.json`` for each file given."""
     pipelines = tmp_path / "pipelines"
     pipelines.mkdir()
-    bad = json.loads(json.dumps(PER_NODE))
-    bad["nodes"][1]["params"]["ratio"] = 1.5
-    (pipelines / "bad.json").write_text(json.dumps(bad))
+    for name, doc in files.items():
+        (pipelines / f"{name}.json").write_text(doc if isinstance(doc, str) else json.dumps(doc))
     (tmp_path / "pipeline_dags.py").write_text((DAGS_FOLDER / "pipeline_dags.py").read_text())
+    return pipelines
 
+
+def test_a_bad_pipeline_file_hides_no_other_pipeline_dag(tmp_path: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bad = json.loads(json.dumps(PER_NODE))
+    bad["name"] = "bad"
+    bad["nodes"][1]["params"]["ratio"] = 1.5
+    good = {**PER_NODE, "name": "good"}
+    pipelines = _pipelines_folder(tmp_path, good=good, bad=bad, broken="{not json")
+
+    DagBag(dag_folder=str(tmp_path))  # the first parse writes each pipeline's DAG file, as the DAG processor's would
     bag = DagBag(dag_folder=str(tmp_path))
 
+    assert set(bag.dags) == {"good"}
+    errors = {Path(path).name: error for path, error in bag.import_errors.items()}
+    assert set(errors) == {"bad.py", "broken.py"}
+    assert f"{pipelines / 'bad.json'}: nodes[1] (split): params.ratio of random_split must be" in errors["bad.py"]
+    assert "got 1.5" in errors["bad.py"]
+    assert f"{pipelines / 'broken.json'}: line 1 column 2" in errors["broken.py"]
+
+
+def test_a_pipeline_is_named_after_its_file(tmp_path: Path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    pipelines = _pipelines_folder(tmp_path, realtime_retrain={**PER_NODE, "name": "realtime_retrain_training"})
+    DagBag(dag_folder=str(tmp_path))
+    bag = DagBag(dag_folder=str(tmp_path))
     assert bag.dags == {}
     (error,) = bag.import_errors.values()
-    assert f"{pipelines / 'bad.json'}: nodes[1] (split): params.ratio of random_split must be" in error
-    assert "got 1.5" in error
+    assert f"{pipelines / 'realtime_retrain.json'}: name: must be 'realtime_retrain'" in error
+
+
+def test_the_repo_pipelines_are_named_after_their_files():
+    for path in sorted((DAGS_FOLDER / "pipelines").glob("*.json")):
+        assert json.loads(path.read_text())["name"] == path.stem, path
+
+
+def test_the_generated_dag_files_are_up_to_date(tmp_path: Path):
+    import shutil
+
+    from airflow_mlplat.dag_files import sync_dag_files
+
+    copy = tmp_path / "pipelines"
+    shutil.copytree(DAGS_FOLDER / "pipelines", copy)
+    assert sync_dag_files(copy) == [], "run airflow_mlplat.dag_files.sync_dag_files('dags/pipelines')"
+
+
+def test_dag_files_are_written_for_new_pipelines_and_removed_with_them(tmp_path: Path):
+    from airflow_mlplat.dag_files import sync_dag_files
+
+    pipelines = _pipelines_folder(tmp_path, a=PER_NODE)
+    (pipelines / "mine.py").write_text("# a hand-written file is never touched\n")
+    assert [p.name for p in sync_dag_files(pipelines)] == ["a.py"]
+    (pipelines / "a.json").unlink()
+    (pipelines / "mine.json").write_text(json.dumps({**PER_NODE, "name": "mine"}))
+    assert [p.name for p in sync_dag_files(pipelines)] == ["a.py"]  # removed; mine.py is not generated
+    assert not (pipelines / "a.py").exists()
+    assert (pipelines / "mine.py").read_text() == "# a hand-written file is never touched\n"
+
+
+def test_per_node_tasks_of_a_page_pipeline_stay_confined(tmp_path: Path):
+    from airflow_mlplat.dag_factory import pipeline_dags
+
+    (tmp_path / "p.json").write_text(json.dumps({**PER_NODE, "origin": "page", "outputs": {}}))
+    dag = pipeline_dags(tmp_path, run_root="/runs")["per_node_example"]
+    doc, _ = dag.get_task("gen").pipeline_document({"params": {"rows": 10, "ratio": 0.8}})
+    assert doc["origin"] == "page"
 
 
 def test_every_invalid_file_is_named(tmp_path: Path):

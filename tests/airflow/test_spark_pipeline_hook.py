@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 import time
 import zipfile
@@ -183,3 +185,80 @@ def test_on_kill_ends_the_whole_process_tree(tmp_path: Path):
     assert not thread.is_alive()
     assert isinstance(outcome.get("error"), PipelineRunError), outcome
     assert "killed" in str(outcome["error"])
+
+
+def test_a_local_run_binds_loopback_unless_told_otherwise():
+    hook = SparkPipelineHook()
+    command = " ".join(hook._build_spark_submit_command("app.py"))
+    assert "spark.driver.bindAddress=127.0.0.1" in command and "spark.driver.host=127.0.0.1" in command
+    assert hook._local_env()["SPARK_LOCAL_IP"] == "127.0.0.1"
+    chosen = SparkPipelineHook(conf={"spark.driver.host": "10.0.0.5"})
+    assert "spark.driver.host=10.0.0.5" in " ".join(chosen._build_spark_submit_command("app.py"))
+
+
+def _listeners(processes: list[psutil.Process]) -> set[tuple[int, str, int]]:
+    found = set()
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        found |= {(process.pid, c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+def test_a_local_run_listens_on_loopback_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """While a local pipeline runs, no process of ours listens beyond loopback (``ss -ltn`` would show it).
+
+    The package's test settings (spark-defaults binding loopback, SPARK_LOCAL_IP) are taken away:
+    the hook alone must keep the driver, its block manager and its web UI on 127.0.0.1.
+    """
+    bare = tmp_path / "spark-conf"
+    bare.mkdir()
+    (bare / "spark-defaults.conf").write_text("spark.driver.memory 1g\nspark.sql.shuffle.partitions 4\n")
+    monkeypatch.setenv("SPARK_CONF_DIR", str(bare))
+    monkeypatch.delenv("SPARK_LOCAL_IP", raising=False)
+    pipeline = tmp_path / "long.json"
+    _long_pipeline(pipeline)
+    hook = SparkPipelineHook(kill_grace_s=5)
+    outcome: dict[str, BaseException | dict] = {}
+
+    def submit() -> None:
+        try:
+            outcome["report"] = hook.submit_pipeline(str(pipeline), str(tmp_path / "run"))
+        except BaseException as exc:  # noqa: B036 - the thread hands everything back
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=submit, daemon=True)
+    thread.start()
+    seen: set[tuple[int, str, int]] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while not _driver_started(hook):
+            assert time.monotonic() < deadline, "the Python driver did not start"
+            assert thread.is_alive(), outcome
+            time.sleep(0.5)
+        until = time.monotonic() + 15  # the SparkContext starts: block manager, UI, driver RPC
+        while time.monotonic() < until and thread.is_alive():
+            root = psutil.Process(hook._submit_sp.pid)
+            seen |= _listeners([root, *root.children(recursive=True)])
+            time.sleep(0.3)
+    finally:
+        hook.on_kill()
+        thread.join(timeout=60)
+    assert seen, "no listener was seen: the check saw nothing"
+    outside = sorted(
+        entry for entry in seen if not (entry[1].startswith("127.") or entry[1] in ("::1", "::ffff:127.0.0.1"))
+    )
+    ss = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout if shutil.which("ss") else ""
+    assert outside == [], f"listening beyond loopback (pid, address, port): {outside}\n{ss}"
+
+
+def test_the_driver_validates_with_the_workers_mlplat_settings(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AIRFLOW__MLPLAT__ALLOW_CODE_IN_SQL", "True")
+    monkeypatch.setenv("AIRFLOW__MLPLAT__PAGE_DATA_ROOTS", "/srv/data")
+    assert SparkPipelineHook()._local_env()["AIRFLOW__MLPLAT__ALLOW_CODE_IN_SQL"] == "True"
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_YARN", "spark://yarn")
+    command = SparkPipelineHook(conn_id="spark_yarn")._build_spark_submit_command("app.py")
+    assert "spark.yarn.appMasterEnv.AIRFLOW__MLPLAT__PAGE_DATA_ROOTS=/srv/data" in command
+    assert not any("bindAddress" in part for part in command)  # loopback is for local runs only

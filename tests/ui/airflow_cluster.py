@@ -49,6 +49,7 @@ class AirflowCluster:
             AIRFLOW__CORE__AUTH_MANAGER="airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USER}:admin",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(passwords),
+            AIRFLOW__MLPLAT__PIPELINE_AUTHORS=USER,  # the browser saves pipelines as this user
             AIRFLOW__API_AUTH__JWT_SECRET="mlplat-e2e-secret-" + "0" * 64,
             AIRFLOW__API__SECRET_KEY="mlplat-e2e-secret",
             AIRFLOW__API__HOST=LOOPBACK,

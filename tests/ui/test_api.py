@@ -73,14 +73,16 @@ def test_pipeline_crud(client, admin, dags_folder):
         "/mlplat/api/pipelines/ui_small", json={"pipeline": SMALL_PIPELINE, "layout": layout}, headers=admin
     )
     assert saved.status_code == 200, saved.text
-    assert json.loads(path.read_text()) == SMALL_PIPELINE
-    assert saved.json()["parse_requested"] == ["pipeline_dags.py"]
+    # What the page saves is marked as such: its paths, tables and Spark settings are confined.
+    assert json.loads(path.read_text()) == {**SMALL_PIPELINE, "origin": "page"}
+    assert saved.json()["parse_requested"] == ["pipelines/ui_small.py"]  # its own DAG file
+    assert path.with_suffix(".py").exists()
     names = [p["name"] for p in client.get("/mlplat/api/pipelines", headers=admin).json()["pipelines"]]
     assert {"ui_small", "purchase_intent_gbdt"} <= set(names)
     read = client.get("/mlplat/api/pipelines/ui_small", headers=admin).json()
-    assert read["pipeline"] == SMALL_PIPELINE and read["layout"] == layout
+    assert read["pipeline"] == {**SMALL_PIPELINE, "origin": "page"} and read["layout"] == layout
     assert client.delete("/mlplat/api/pipelines/ui_small", headers=admin).status_code == 204
-    assert not path.exists()
+    assert not path.exists() and not path.with_suffix(".py").exists()
     assert client.get("/mlplat/api/pipelines/ui_small", headers=admin).status_code == 404
 
 

@@ -27,3 +27,41 @@ CASES = {
         check=_check_purchase_intent,
     ),
 }
+
+
+def _check_synthetic_ctr(out, ctx):
+    import numpy as np
+
+    from airflow_mlplat.ranking.synthetic import SyntheticCtr
+
+    data = out["data"]
+    generator = SyntheticCtr(fields=3, max_cardinality=40, interest_clusters=4, max_history=5, seed=3)
+    assert data.columns == generator.columns
+    rows = data.toPandas()
+    assert len(rows) == 80 and sorted(rows["id"]) == list(range(80))
+    assert rows["item"].str.startswith("item_").all() and rows["c02"].str.startswith("c02_").all()
+    assert rows["hist_items"].map(len).between(1, 5).all()
+    assert set(rows["label"]) <= {0, 1} and set(rows["label2"]) <= {0, 1}
+    # the stored true probabilities are the true model's, recomputed from the raw columns
+    logits = generator.logits(generator.parse(rows))
+    assert np.allclose(rows["true_ctr"], 1 / (1 + np.exp(-logits["ctr"])), atol=1e-12)
+    # the same rows from another partitioning (rows hash their id, not their partition)
+    again = ctx.spark.createDataFrame(generator.generate(np.arange(80)))
+    assert sorted(map(tuple, again.select("item", "label", "true_cvr").collect())) == sorted(
+        map(tuple, data.select("item", "label", "true_cvr").collect())
+    )
+
+
+CASES["synthetic_ctr"] = Case(
+    inputs=lambda spark: {},
+    params={
+        "rows": 80,
+        "fields": 3,
+        "max_cardinality": 40,
+        "interest_clusters": 4,
+        "max_history": 5,
+        "seed": 3,
+        "partitions": 3,
+    },
+    check=_check_synthetic_ctr,
+)

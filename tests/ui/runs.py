@@ -1,0 +1,41 @@
+"""Runs for the results routes: a DagRun row in the metadata DB and a run folder with a report and an artifact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+def add_dag_run(dag_id: str, run_id: str) -> None:
+    """A finished manual run of ``dag_id`` in the metadata DB (idempotent)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunType
+    from sqlalchemy import select
+
+    with create_session() as session:
+        exists = session.scalar(select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if exists is None:
+            session.add(DagRun(dag_id=dag_id, run_id=run_id, run_type=DagRunType.MANUAL, state=DagRunState.SUCCESS))
+
+
+def write_run_output(run_root: Path, dag_id: str, run_id: str, content: bytes, artifact: Path | None = None) -> Path:
+    """``RUN_ROOT/DAG/RUN/run_pipeline/report.json`` listing one plot of node ``evaluate``; returns the plot's path.
+
+    The plot is written beside the report holding ``content``, unless ``artifact`` names another file to list.
+    """
+    task_dir = run_root / dag_id / run_id / "run_pipeline"
+    (task_dir / "artifacts").mkdir(parents=True, exist_ok=True)
+    plot = artifact or task_dir / "artifacts" / "roc_curve.png"
+    if artifact is None:
+        plot.write_bytes(content)
+    report = {
+        "status": "success",
+        "metrics": {"evaluate": {"auc_roc": 0.8}},
+        "nodes": {"evaluate": {"artifacts": [str(plot)]}},
+    }
+    (task_dir / "report.json").write_text(json.dumps(report))
+    return plot

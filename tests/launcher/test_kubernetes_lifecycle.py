@@ -275,14 +275,16 @@ def unschedulable(since: float, created: float = 800) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("reason", "stuck", "fresh"),
+    ("reason", "pod_status"),
     [
-        ("ImagePullBackOff", image_pull(700), image_pull(30)),
+        ("ImagePullBackOff", image_pull),
         # Measured from the condition's transition, not from the pod's creation (800 s ago in both).
-        ("Unschedulable", unschedulable(700), unschedulable(30)),
+        ("Unschedulable", unschedulable),
     ],
 )
-def test_a_pod_stuck_longer_than_pending_timeout_fails_the_job(kube_standin, reason, stuck, fresh):
+def test_a_pod_stuck_longer_than_pending_timeout_fails_the_job(kube_standin, reason, pod_status):
+    # Timestamps are made here, not at collection: a long session would age a "fresh" pod past the timeout.
+    stuck, fresh = pod_status(700), pod_status(30)
     backend, handle = submitted(kube_standin, make_job(workers=1, pending_timeout=600))
     pod = kube_standin.create_pods(NS, phase="Pending", **fresh)["ctr-worker-0"]
     queued = backend.status(handle)

@@ -8,6 +8,9 @@ run unchanged, with the same report, outputs and errors.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from airflow_mlplat.pipeline.errors import PipelineValidationError, Problem
@@ -65,8 +68,26 @@ def check_connect(pipeline: Any, source: str = "pipeline") -> None:
         raise PipelineValidationError(problems, source=source)
 
 
-def connect_session(url: str) -> Any:
-    """A Spark Connect session on ``url`` (``sc://HOST:PORT/;params``)."""
-    from pyspark.sql import SparkSession
+@contextmanager
+def connect_session(url: str) -> Iterator[Any]:
+    """A new Spark Connect session on ``url`` (``sc://HOST:PORT/;params``), stopped on exit.
 
-    return SparkSession.builder.remote(url).getOrCreate()
+    pyspark picks classic or Connect per call from ``SPARK_CONNECT_MODE_ENABLED`` in the
+    environment (``functions.col`` builds a classic Column without it, which a Connect plan
+    cannot take). ``SparkSession.builder.remote`` sets it for good, and refuses to start
+    while a classic session lives in the process; so the session is built with the Connect
+    client's own builder, and the variable is set only while it runs. A classic session
+    in the same process is usable again afterwards.
+    """
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    session = ConnectSession.builder.remote(url).create()
+    was_connect = "SPARK_CONNECT_MODE_ENABLED" in os.environ
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
+    try:
+        yield session
+    finally:
+        if not was_connect:
+            del os.environ["SPARK_CONNECT_MODE_ENABLED"]
+        # Ends this client's server-side session (its cached tables and temp views), not the server.
+        session.stop()

@@ -79,26 +79,25 @@ class SparkConnectPipelineHook(BaseHook):
         check_connect(pipeline, source=pipeline_path)
         url = self.connect_url()
         _remove_report(str(out_dir))
-        with self._lock:
-            if self._kill_requested:
-                raise PipelineRunError("the pipeline run was killed before it started")
-            self.log.info("Running pipeline %s on Spark Connect %s; run directory %s", pipeline_path, url, out_dir)
-            self._session = spark = connect_session(url)
-        try:
-            for key, value in pipeline.spark_conf.items():
-                spark.conf.set(key, str(value))  # session-scoped; a static setting is an error naming it
-            report = run_pipeline(
-                pipeline, out_dir, spark=spark, params=params, tracking_uri=tracking_uri, tracking_tags=tracking_tags
-            )
-        except (NodeFailed, PreflightFailed, TrackingFailed) as failure:
-            if self._kill_requested:
-                raise PipelineRunError("the pipeline run was killed", failure.report) from failure
-            raise PipelineRunError(_failure_message(failure.report), failure.report) from failure
-        finally:
+        self.log.info("Running pipeline %s on Spark Connect %s; run directory %s", pipeline_path, url, out_dir)
+        with connect_session(url) as spark:
             with self._lock:
-                self._session = None
-            # Ends this client's server-side session (its cached tables and temp views), not the server.
-            spark.stop()
+                if self._kill_requested:
+                    raise PipelineRunError("the pipeline run was killed before it started")
+                self._session = spark
+            try:
+                for key, value in pipeline.spark_conf.items():
+                    spark.conf.set(key, str(value))  # session-scoped; a static setting is an error naming it
+                report = run_pipeline(
+                    pipeline, out_dir, spark=spark, params=params, tracking_uri=tracking_uri, tracking_tags=tracking_tags
+                )
+            except (NodeFailed, PreflightFailed, TrackingFailed) as failure:
+                if self._kill_requested:
+                    raise PipelineRunError("the pipeline run was killed", failure.report) from failure
+                raise PipelineRunError(_failure_message(failure.report), failure.report) from failure
+            finally:
+                with self._lock:
+                    self._session = None
         self.log.info("Pipeline %r succeeded in %ss", report.get("pipeline"), report.get("seconds"))
         return report
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -89,8 +90,10 @@ def connect_server(tmp_path_factory):
 
 
 def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
-    connect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    connect_server: str, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    # ``spark``: a classic session lives in this process, as it does in a task's worker
+    # that ran Spark before; the Connect client must start beside it and leave it working.
     from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
     from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
 
@@ -114,6 +117,8 @@ def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
     for url in connected["outputs"].values():
         assert Path(url).exists(), url
     assert not [p for p in (tmp_path / "connect" / "outputs").iterdir() if p.name.startswith(".")]
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
+    assert spark.range(3).count() == 3
 
 
 def test_a_failing_node_on_spark_connect_is_named(connect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -48,7 +48,10 @@ def is_generated(path: Path) -> bool:
         return False
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in its folder (created if need be) and a
+    rename, so that a reader (the DAG processor) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
@@ -70,7 +73,7 @@ def write_dag_file(json_path: Path) -> Path | None:
             return None
         if target.read_text(encoding="utf-8", errors="replace") == text:
             return target
-    _atomic_write(target, text)
+    atomic_write(target, text)
     return target
 
 

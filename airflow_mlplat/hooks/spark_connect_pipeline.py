@@ -89,7 +89,12 @@ class SparkConnectPipelineHook(BaseHook):
                 for key, value in pipeline.spark_conf.items():
                     spark.conf.set(key, str(value))  # session-scoped; a static setting is an error naming it
                 report = run_pipeline(
-                    pipeline, out_dir, spark=spark, params=params, tracking_uri=tracking_uri, tracking_tags=tracking_tags
+                    pipeline,
+                    out_dir,
+                    spark=spark,
+                    params=params,
+                    tracking_uri=tracking_uri,
+                    tracking_tags=tracking_tags,
                 )
             except (NodeFailed, PreflightFailed, TrackingFailed) as failure:
                 if self._kill_requested:

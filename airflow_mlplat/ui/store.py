@@ -14,12 +14,11 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from airflow_mlplat.dag_files import dag_file_path, is_generated, remove_dag_file, write_dag_file
+from airflow_mlplat.dag_files import atomic_write, dag_file_path, is_generated, remove_dag_file, write_dag_file
 from airflow_mlplat.pipeline import PipelineValidationError, Problem, load_pipeline, validate_pipeline
 from airflow_mlplat.pipeline.page_policy import PAGE_ORIGIN
 from airflow_mlplat.pipeline.validate import file_name_problem
@@ -49,18 +48,6 @@ def pipelines_dir() -> Path:
 def check_name(name: str) -> None:
     if not _NAME.match(name):
         raise PipelineValidationError([Problem("name", f"must be a Python identifier, got {name!r}")], name)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _summary(path: Path, doc: Any) -> dict[str, Any]:

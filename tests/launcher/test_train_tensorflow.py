@@ -14,18 +14,13 @@ The jobs run on the ``tensorflow/tensorflow`` image's local runtime (``.venv-tf`
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_mlplat.launcher.backends import conclude, get_backend
-from airflow_mlplat.launcher.runtimes import project_root, resolve
-from airflow_mlplat.launcher.spec import TrainingJob
 from airflow_mlplat.services.process import pid_alive
-from tests.launcher.conftest import CRITEO, assert_no_strays
+from tests.launcher.conftest import assert_no_strays
+from tests.launcher.framework_jobs import run_job, score_in_runtime
 
 TF_IMAGE = "tensorflow/tensorflow:2.21.0"
 EXAMPLES = "airflow_mlplat.launcher.examples"
@@ -48,69 +43,10 @@ PREDICT = (
 )
 
 
-@dataclass
-class Finished:
-    """A job that succeeded, and what its replicas left in its (kept) volume.
-
-    ``ranks``: ``worker-0`` etc. -> the JSON under ``MLPLAT_DATA_DIR/ranks``; ``checkpoints``: the
-    names under ``MLPLAT_CHECKPOINT_DIR``; ``summaries``: replica -> its TensorBoard event file's bytes.
-    """
-
-    handle: dict[str, Any]
-    status: Any
-    result: dict[str, Any]
-    ranks: dict[str, Any]
-    checkpoints: list[str]
-    summaries: dict[str, bytes]
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self.result["metrics"]
-
-
-def run_job(tmp_path: Path, **fields: Any) -> Finished:
-    """Submit, wait, read the job's volume, conclude."""
-    spec: dict[str, Any] = dict(
-        image=TF_IMAGE,
-        data_source=CRITEO.as_uri(),
-        output_path=(tmp_path / "out").as_uri(),
-        timeout=240.0,
-        data_volume={"keep": True},  # what the replicas wrote there outlives the job, for the assertions
-    )
-    spec.update(fields)
-    job = TrainingJob.from_dict(spec)
-    backend = get_backend("local", state_root=str(tmp_path / "launcher"))
-    handle = backend.handle(job)
-    backend.submit(job, handle)
-    status = backend.wait(handle, poll_interval=0.5, on_log=lambda line: None)
-    # A failed status carries the failing replica's log tail; the logs themselves go with the job.
-    assert status.succeeded, status.message
-    data = Path(handle["state_dir"]) / "data"
-    return Finished(
-        handle=handle,
-        status=status,
-        ranks={p.stem: json.loads(p.read_text()) for p in (data / "ranks").glob("*.json")},
-        checkpoints=sorted(p.name for p in (data / "checkpoints").iterdir()),
-        summaries={p.parent.name: p.read_bytes() for p in (data / "tensorboard").glob("*/events.out.tfevents.*")},
-        result=conclude(handle, status),  # last: the volume is read before the job is cleaned up
-    )
-
-
-def predict(model_dir: Path) -> dict[str, Any]:
-    python = resolve(TF_IMAGE)
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), "OMP_NUM_THREADS": "1"}
-    env["PYTHONPATH"] = str(project_root())
-    done = subprocess.run(
-        [python, "-c", PREDICT, str(model_dir), str(CRITEO)], capture_output=True, text=True, timeout=120, env=env
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def assert_saved_model(out: Path, metrics: dict[str, Any]) -> None:
     """The platform copied the exporter's SavedModel to ``out``; it serves what the exporter computed."""
     assert {"saved_model.pb", "variables", "assets.extra"} <= {p.name for p in out.iterdir()}
-    scored = predict(out)
+    scored = score_in_runtime(TF_IMAGE, PREDICT, out)
     assert scored["inputs"] == {"dense": ["float32", [None, 13]], "sparse": ["int64", [None, 26]]}
     assert scored["outputs"] == ["probabilities"]
     probabilities = scored["probabilities"]
@@ -131,6 +67,7 @@ def test_tensorflow_ps_trains_on_parameter_servers_and_the_platform_exports_the_
     epochs = 8
     job = run_job(
         tmp_path,
+        image=TF_IMAGE,
         name="tf-ps",
         framework="tensorflow-ps",
         command=["python", "-m", f"{EXAMPLES}.tf_ps", "--epochs", str(epochs)],
@@ -169,6 +106,7 @@ def test_tensorflow_multiworker_keeps_the_workers_identical_and_learns(tmp_path:
     epochs = 8
     job = run_job(
         tmp_path,
+        image=TF_IMAGE,
         name="tf-multiworker",
         framework="tensorflow-multiworker",
         command=["python", "-m", f"{EXAMPLES}.tf_multiworker", "--epochs", str(epochs)],

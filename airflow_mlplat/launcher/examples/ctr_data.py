@@ -1,7 +1,8 @@
-"""Criteo-format CTR data as numpy arrays, the same in every framework's example script.
+"""What every framework's example script shares: Criteo-format CTR data and the launcher's contract.
 
 Only the standard library and numpy, so TensorFlow's, Paddle's and PyTorch's runtimes all read
-the data the same way. Columns: ``label``, dense ``I1..I13`` (blank = missing), categorical
+the data, the ``MLPLAT_*`` environment and the command line the same way, and write their
+records the same way. Columns: ``label``, dense ``I1..I13`` (blank = missing), categorical
 ``C1..C26``. Dense values become ``sign(x) * log1p(|x|)`` (0 when missing or not a number);
 a categorical value is hashed with crc32 (the same in every process, unlike ``hash()``) into
 ``buckets`` slots of its field, offset so that every field has its own slots.
@@ -9,11 +10,15 @@ a categorical value is hashed with crc32 (the same in every process, unlike ``ha
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import math
 import os
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,3 +79,73 @@ def write_json_atomically(path: str | os.PathLike[str], text: str) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, target)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The launcher's per-replica environment (see ``airflow_mlplat.launcher.env``)."""
+
+    role: str
+    index: int
+    job_name: str
+    input_dir: str
+    data_dir: str
+    export: bool
+    metrics_file: str | None
+    model_dir: str | None
+    checkpoint_dir: str | None
+    tensorboard_dir: str | None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Contract:
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            role=env.get("MLPLAT_ROLE", "worker"),
+            index=int(env.get("MLPLAT_INDEX", "0")),
+            job_name=env.get("MLPLAT_JOB_NAME", "local"),
+            input_dir=env.get("MLPLAT_INPUT_DIR", "."),
+            data_dir=env.get("MLPLAT_DATA_DIR", "."),
+            export=env.get("MLPLAT_EXPORT") == "1",
+            metrics_file=env.get("MLPLAT_METRICS_FILE") or None,
+            model_dir=env.get("MLPLAT_MODEL_DIR") or None,
+            checkpoint_dir=env.get("MLPLAT_CHECKPOINT_DIR") or None,
+            tensorboard_dir=env.get("MLPLAT_TENSORBOARD_DIR") or None,
+        )
+
+    @property
+    def replica(self) -> str:
+        return f"{self.role}-{self.index}"
+
+
+def write_rank_record(contract: Contract, name: str, record: dict[str, Any]) -> None:
+    """``record`` as ``MLPLAT_DATA_DIR/ranks/NAME.json``: what one replica did, for the others to compare."""
+    write_json_atomically(Path(contract.data_dir) / "ranks" / f"{name}.json", json.dumps(record))
+
+
+def write_metrics(contract: Contract, metrics: dict[str, Any]) -> None:
+    """``metrics`` as JSON to ``MLPLAT_METRICS_FILE``, if it is set.
+
+    Written in place, not renamed over: on Kubernetes it is the container's termination log, a
+    file mounted into the container, which a rename cannot replace (EBUSY). It is read once the
+    replica has exited.
+    """
+    if contract.metrics_file:
+        path = Path(contract.metrics_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(metrics))
+
+
+def training_parser(
+    description: str, *, epochs: int, batch_size: int, lr: float, batch_help: str | None = None
+) -> argparse.ArgumentParser:
+    """The options every example takes (``--data``, ``--epochs``, ``--batch-size``, ``--lr``, ``--buckets``,
+    ``--dim``, ``--seed``), with the script's own defaults; the script adds its own options."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data", default=None, help=f"Criteo CSV (default: MLPLAT_INPUT_DIR/{SAMPLE_NAME})")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch_size, help=batch_help)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--buckets", type=int, default=100)
+    parser.add_argument("--dim", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=7)
+    return parser

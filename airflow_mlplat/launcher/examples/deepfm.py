@@ -38,7 +38,15 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from airflow_mlplat.launcher.examples.ctr_data import DENSE, SPARSE, default_data_path
+from airflow_mlplat.launcher.examples.ctr_data import (
+    DENSE,
+    SPARSE,
+    Contract,
+    default_data_path,
+    training_parser,
+    write_metrics,
+    write_rank_record,
+)
 from airflow_mlplat.launcher.examples.ctr_data import load_criteo as load_criteo_arrays
 
 
@@ -123,19 +131,12 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             "rows": len(data),
             "world_size": world,
         }
-        data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
-        (data_dir / "ranks").mkdir(parents=True, exist_ok=True)
-        rank_file = data_dir / "ranks" / f"rank-{rank}.json"
-        tmp = rank_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"rank": rank, "digest": digest, "loss": history}))
-        os.replace(tmp, rank_file)
-        if os.environ.get("MLPLAT_EXPORT") == "1":
-            if os.environ.get("MLPLAT_MODEL_DIR"):
-                save_model(os.environ["MLPLAT_MODEL_DIR"], model.module, config, metrics)
-            metrics_file = os.environ.get("MLPLAT_METRICS_FILE")
-            if metrics_file:
-                Path(metrics_file).parent.mkdir(parents=True, exist_ok=True)
-                Path(metrics_file).write_text(json.dumps(metrics))
+        contract = Contract.from_env()
+        write_rank_record(contract, f"rank-{rank}", {"rank": rank, "digest": digest, "loss": history})
+        if contract.export:
+            if contract.model_dir:
+                save_model(contract.model_dir, model.module, config, metrics)
+            write_metrics(contract, metrics)
         dist.barrier()
         return metrics
     finally:
@@ -143,14 +144,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train DeepFM with DistributedDataParallel (gloo).")
-    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--buckets", type=int, default=100)
-    parser.add_argument("--dim", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = training_parser("Train DeepFM with DistributedDataParallel (gloo).", epochs=8, batch_size=32, lr=0.01)
     args = parser.parse_args(argv)
     if args.data is None:
         args.data = default_data_path()

@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.distributed as dist  # noqa: E402
 
-from airflow_mlplat.launcher.examples import ctr_data  # noqa: E402
+from airflow_mlplat.launcher.examples import ctr_data, paddle_ranking  # noqa: E402
 from airflow_mlplat.launcher.examples.paddle_ranking import (  # noqa: E402
     DeepFM,
     batches,
@@ -138,10 +138,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             write_checkpoint(root, step, fill)
 
     digest = parameter_digest(model)
-    data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
-    ctr_data.write_json_atomically(
-        data_dir / "ranks" / f"worker-{rank}.json",
-        json.dumps({"rank": rank, "digest": digest, "loss_history": history, "steps": step}),
+    contract = ctr_data.Contract.from_env()
+    ctr_data.write_rank_record(
+        contract, f"worker-{rank}", {"rank": rank, "digest": digest, "loss_history": history, "steps": step}
     )
     metrics: dict[str, Any] = {
         "loss_history": history,
@@ -155,25 +154,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "resumed_from": resumed.name if resumed is not None else None,
         "paddle_version": paddle.__version__,
     }
-    if os.environ.get("MLPLAT_EXPORT") == "1":
-        if os.environ.get("MLPLAT_MODEL_DIR"):
-            save_model(Path(os.environ["MLPLAT_MODEL_DIR"]), model, config)
-        if os.environ.get("MLPLAT_METRICS_FILE"):
-            ctr_data.write_json_atomically(os.environ["MLPLAT_METRICS_FILE"], json.dumps(metrics))
+    paddle_ranking.export_results(contract, metrics, lambda model_dir: save_model(model_dir, model, config))
     # No rank leaves (and tears down gloo) before worker-0 has saved the model.
     dist.barrier()
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train DeepFM with paddle.DataParallel (gloo on CPU).")
-    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=25)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--buckets", type=int, default=100)
-    parser.add_argument("--dim", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = ctr_data.training_parser(
+        "Train DeepFM with paddle.DataParallel (gloo on CPU).", epochs=6, batch_size=25, lr=0.01
+    )
     args = parser.parse_args(argv)
     if args.data is None:
         args.data = ctr_data.default_data_path()

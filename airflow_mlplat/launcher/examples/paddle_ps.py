@@ -65,7 +65,7 @@ import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 import paddle.distributed.fleet as fleet  # noqa: E402
 
-from airflow_mlplat.launcher.examples import ctr_data  # noqa: E402
+from airflow_mlplat.launcher.examples import ctr_data, paddle_ranking  # noqa: E402
 from airflow_mlplat.launcher.examples.paddle_ranking import (  # noqa: E402
     DeepFM,
     bce_loss,
@@ -160,11 +160,10 @@ def role_record() -> dict[str, Any]:
     }
 
 
-def serve(record: dict[str, Any]) -> None:
+def serve(record: dict[str, Any], contract: ctr_data.Contract) -> None:
     fleet.init_server()
     record["endpoint"] = f"{os.environ['POD_IP']}:{os.environ['PADDLE_PORT']}"
-    data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
-    ctr_data.write_json_atomically(data_dir / "ranks" / f"ps-{record['server_index']}.json", json.dumps(record))
+    ctr_data.write_rank_record(contract, f"ps-{record['server_index']}", record)
     print(f"pserver {record['server_index']} serving on {record['endpoint']}", flush=True)
     fleet.run_server()
 
@@ -205,6 +204,10 @@ class ServerModel:
         return float(np.asarray(value).mean())
 
     def export(self, model_dir: Path) -> None:
+        """Pull the servers' parameters once more and save them as the inference model ``model_dir/deepfm``."""
+        model_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            self.pull(Path(tmp) / PARAMS_FILE)
         dense, sparse, _ = self.graph["vars"]
         with paddle.static.scope_guard(self.scope):
             paddle.static.save_inference_model(
@@ -216,7 +219,9 @@ class ServerModel:
             )
 
 
-def train(args: argparse.Namespace, graph: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def train(
+    args: argparse.Namespace, graph: dict[str, Any], record: dict[str, Any], contract: ctr_data.Contract
+) -> dict[str, Any]:
     rank, world = env_int("PADDLE_TRAINER_ID"), env_int("PADDLE_TRAINERS_NUM")
     exe = paddle.static.Executor(paddle.CPUPlace())
     exe.run(paddle.static.default_startup_program())
@@ -277,8 +282,7 @@ def train(args: argparse.Namespace, graph: dict[str, Any], record: dict[str, Any
     record.update(steps=step, rows=int(len(rows)), epochs=args.epochs)
     if first:
         record["loss_history"] = history
-    data_dir = Path(os.environ.get("MLPLAT_DATA_DIR", "."))
-    ctr_data.write_json_atomically(data_dir / "ranks" / f"worker-{rank}.json", json.dumps(record))
+    ctr_data.write_rank_record(contract, f"worker-{rank}", record)
     metrics: dict[str, Any] = {
         **record,
         "loss_first_epoch": history[0] if history else None,
@@ -286,28 +290,16 @@ def train(args: argparse.Namespace, graph: dict[str, Any], record: dict[str, Any
         "rows_total": int(len(labels)),
         "resumed_from": resumed.name if resumed is not None else None,
     }
-    if os.environ.get("MLPLAT_EXPORT") == "1" and server_model is not None:
-        if os.environ.get("MLPLAT_MODEL_DIR"):
-            model_dir = Path(os.environ["MLPLAT_MODEL_DIR"])
-            model_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory() as tmp:
-                server_model.pull(Path(tmp) / PARAMS_FILE)
-            server_model.export(model_dir)
-        if os.environ.get("MLPLAT_METRICS_FILE"):
-            ctr_data.write_json_atomically(os.environ["MLPLAT_METRICS_FILE"], json.dumps(metrics))
+    if server_model is not None:
+        paddle_ranking.export_results(contract, metrics, server_model.export)
     fleet.stop_worker()
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train DeepFM with Paddle fleet in parameter-server mode.")
-    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=20)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--buckets", type=int, default=100)
-    parser.add_argument("--dim", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = ctr_data.training_parser(
+        "Train DeepFM with Paddle fleet in parameter-server mode.", epochs=6, batch_size=20, lr=0.01
+    )
     parser.add_argument("--server-timeout", type=float, default=300.0, help="seconds a trainer waits for the servers")
     args = parser.parse_args(argv)
     if args.data is None:
@@ -319,10 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     fleet.init(fleet.PaddleCloudRoleMaker(is_collective=False))
     graph = build(args)
     record = role_record()
+    contract = ctr_data.Contract.from_env()
     if fleet.is_server():
-        serve(record)
+        serve(record, contract)
     else:
-        train(args, graph, record)
+        train(args, graph, record, contract)
     return 0
 
 

@@ -9,9 +9,10 @@ concatenated embeddings and dense features, summed into one logit.
 
 Also here, since both scripts need them: thread limits (2 cores are shared by every replica on a
 developer machine), the checkpoint layout under ``MLPLAT_CHECKPOINT_DIR`` (directories named
-``step-NNNNNN``, written under a name starting with ``.`` and renamed with ``os.replace``), and
-small file helpers. Importing this module imports Paddle, after :func:`limit_threads` (which only
-fills in what the environment does not set).
+``step-NNNNNN``, written under a name starting with ``.`` and renamed with ``os.replace``), the
+end of a run on the exporting replica (:func:`export_results`), and small file helpers.
+Importing this module imports Paddle, after :func:`limit_threads` (which only fills in what the
+environment does not set).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from airflow_mlplat.launcher.examples import ctr_data
 
 
 def limit_threads() -> None:
@@ -138,3 +141,13 @@ def env_int(name: str, default: int | None = None) -> int:
             raise KeyError(f"environment variable {name} is required")
         return default
     return int(value)
+
+
+def export_results(contract: ctr_data.Contract, metrics: dict[str, Any], save_model: Callable[[Path], None]) -> None:
+    """On the exporting replica (``MLPLAT_EXPORT=1``) only: ``save_model(MLPLAT_MODEL_DIR)`` when that is
+    set, then ``metrics`` to ``MLPLAT_METRICS_FILE``."""
+    if not contract.export:
+        return
+    if contract.model_dir:
+        save_model(Path(contract.model_dir))
+    ctr_data.write_metrics(contract, metrics)

@@ -32,17 +32,14 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from airflow_mlplat.launcher.examples import ctr_data  # noqa: E402
 from airflow_mlplat.launcher.examples import tf_ranking as tfr  # noqa: E402
 
-PREDICTION_ROWS = 8
 #: Every cluster variable a TensorFlow replica may get from the launcher (``tensorflow-ps`` uses the rest).
 CLUSTER_VARIABLES = ("TF_CONFIG", "PS_HOSTS", "WORKER_HOSTS", "CHIEF_HOSTS", "JOB_NAME", "TASK_INDEX")
 
@@ -65,7 +62,7 @@ def cluster_env() -> dict[str, str | None]:
     return {name: os.environ.get(name) for name in CLUSTER_VARIABLES}
 
 
-def train(args: argparse.Namespace, contract: tfr.Contract) -> dict:
+def train(args: argparse.Namespace, contract: ctr_data.Contract) -> dict:
     started = time.monotonic()
     workers, index = read_tf_config()
     strategy = tf.distribute.MultiWorkerMirroredStrategy(
@@ -73,17 +70,8 @@ def train(args: argparse.Namespace, contract: tfr.Contract) -> dict:
             implementation=tf.distribute.experimental.CommunicationImplementation.RING
         )
     )
-    config = tfr.ModelConfig(buckets=args.buckets, dim=args.dim, seed=args.seed)
-    dense, sparse, labels = tfr.load_data(args.data, config.buckets)
-    with strategy.scope():
-        model = tfr.DeepFM(config)
-        optimizer = tfr.Adagrad(model.params, lr=args.lr)
-    checkpoints = tfr.Checkpoints(
-        contract.checkpoint_dir, tf.train.Checkpoint(model=model, optimizer=optimizer), contract.replica
-    )
-    state = checkpoints.restore()
-    if state.resumed_from:
-        print(f"{contract.replica}: resumed from {state.resumed_from} (epoch {state.epoch})", flush=True)
+    training = tfr.Training(strategy, args, contract, contract.replica)
+    dense, sparse, labels = training.dense, training.sparse, training.labels
 
     count = strategy.num_replicas_in_sync
     # Every worker keeps the same number of rows (the shortest shard's), so all run the same steps.
@@ -96,71 +84,41 @@ def train(args: argparse.Namespace, contract: tfr.Contract) -> dict:
         return tfr.make_dataset(dense[mine], sparse[mine], labels[mine], batch, seed=args.seed + index)
 
     iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-    train_step = tfr.make_train_step(strategy, model, optimizer, args.batch_size * count)
-    writer = tfr.summary_writer(contract)
-    for epoch in range(state.epoch, args.epochs):
-        first_step = int(optimizer.iterations.numpy())
+    train_step = tfr.make_train_step(strategy, training.model, training.optimizer, args.batch_size * count)
+    for epoch in range(training.state.epoch, args.epochs):
+        first_step = training.steps
         losses = [float(train_step(iterator)) for _ in range(steps_per_epoch)]
-        state.epoch = epoch + 1
-        state.loss_history.append(float(np.mean(losses)))
-        tfr.log_losses(writer, first_step, losses, epoch)
-        step = int(optimizer.iterations.numpy())
-        checkpoints.save(step, state, publish=index == 0)
-        print(f"{contract.replica}: epoch {epoch} loss {state.loss_history[-1]:.5f} step {step}", flush=True)
+        training.end_epoch(epoch, first_step, losses, publish=index == 0)
 
-    values = model.values()
+    values = training.model.values()
     digest = tfr.digest(values)
-    rank_file = Path(contract.data_dir) / "ranks" / f"{contract.replica}.json"
-    ctr_data.write_json_atomically(
-        rank_file,
-        json.dumps(
-            {"digest": digest, "loss_history": state.loss_history, "cluster_env": cluster_env()},
-        ),
+    record = {"digest": digest, "loss_history": training.state.loss_history, "cluster_env": cluster_env()}
+    ctr_data.write_rank_record(contract, contract.replica, record)
+    metrics = training.metrics(
+        args.epochs,
+        digest,
+        rows_per_worker=rows,
+        global_batch_size=args.batch_size * count,
+        num_workers=len(workers),
+        replicas_in_sync=count,
     )
-    metrics = {
-        "loss_history": state.loss_history,
-        "loss_first_epoch": state.loss_history[0] if state.loss_history else None,
-        "loss_last_epoch": state.loss_history[-1] if state.loss_history else None,
-        "steps": int(optimizer.iterations.numpy()),
-        "epochs": args.epochs,
-        "rows": len(labels),
-        "rows_per_worker": rows,
-        "global_batch_size": args.batch_size * count,
-        "num_workers": len(workers),
-        "replicas_in_sync": count,
-        "digest": digest,
-        "resumed_from": state.resumed_from,
-        "model_config": config.to_dict(),
-    }
-    if contract.export and contract.model_dir:
-        shown = min(PREDICTION_ROWS, len(labels))
-        metrics["predictions"] = tfr.export_saved_model(
-            contract.model_dir, config, values, (dense[:shown], sparse[:shown])
-        )
-        metrics["prediction_rows"] = shown
-        print(f"{contract.replica}: saved the model to {contract.model_dir}", flush=True)
+    if contract.export:
+        training.export(metrics, values)
     metrics["seconds"] = round(time.monotonic() - started, 2)
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train DeepFM with TF MultiWorkerMirroredStrategy.")
-    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=25, help="per worker")
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--buckets", type=int, default=100)
-    parser.add_argument("--dim", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = ctr_data.training_parser(
+        "Train DeepFM with TF MultiWorkerMirroredStrategy.", epochs=8, batch_size=25, lr=0.1, batch_help="per worker"
+    )
     args = parser.parse_args(argv)
 
     read_tf_config()  # a clear error before TF starts a server
     tfr.limit_threads()
-    contract = tfr.Contract.from_env()
+    contract = ctr_data.Contract.from_env()
     metrics = train(args, contract)
-    if contract.export:
-        tfr.write_metrics(contract, metrics)
-    print(f"{contract.replica}: done, loss {metrics['loss_first_epoch']} -> {metrics['loss_last_epoch']}", flush=True)
+    tfr.report_metrics(contract, metrics, contract.replica)
     return 0
 
 

@@ -40,13 +40,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Failed RPCs to a task surface at once instead of being retried forever (the TF PS tutorial's setting).
 os.environ.setdefault("GRPC_FAIL_FAST", "use_caller")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from airflow_mlplat.launcher.examples import ctr_data  # noqa: E402
 from airflow_mlplat.launcher.examples import tf_ranking as tfr  # noqa: E402
 
 REQUIRED = ("PS_HOSTS", "WORKER_HOSTS", "CHIEF_HOSTS", "JOB_NAME", "TASK_INDEX")
-PREDICTION_ROWS = 8
 
 
 def _hosts(value: str) -> list[str]:
@@ -79,7 +78,7 @@ def serve(cluster: tf.train.ClusterSpec, job_name: str, task_index: int) -> None
     server.join()
 
 
-def train(args: argparse.Namespace, cluster: tf.train.ClusterSpec, contract: tfr.Contract) -> dict:
+def train(args: argparse.Namespace, cluster: tf.train.ClusterSpec, contract: ctr_data.Contract) -> dict:
     started = time.monotonic()
     tasks = cluster.job_tasks("ps") + cluster.job_tasks("worker")
     tfr.wait_for_addresses(tasks, timeout=args.connect_timeout)
@@ -88,18 +87,9 @@ def train(args: argparse.Namespace, cluster: tf.train.ClusterSpec, contract: tfr
     )
     strategy = tf.distribute.experimental.ParameterServerStrategy(resolver)
     coordinator = tf.distribute.coordinator.ClusterCoordinator(strategy)
-
-    config = tfr.ModelConfig(buckets=args.buckets, dim=args.dim, seed=args.seed)
-    dense, sparse, labels = tfr.load_data(args.data, config.buckets)
-    with strategy.scope():
-        model = tfr.DeepFM(config)
-        optimizer = tfr.Adagrad(model.params, lr=args.lr)
-    checkpoints = tfr.Checkpoints(
-        contract.checkpoint_dir, tf.train.Checkpoint(model=model, optimizer=optimizer), contract.replica
-    )
-    state = checkpoints.restore()
-    if state.resumed_from:
-        print(f"chief: resumed from {state.resumed_from} (epoch {state.epoch})", flush=True)
+    training = tfr.Training(strategy, args, contract, "chief")
+    model, optimizer = training.model, training.optimizer
+    dense, sparse, labels = training.dense, training.sparse, training.labels
 
     # One replica per CPU worker: a worker's batch is the global batch.
     train_step = tfr.make_train_step(strategy, model, optimizer, args.batch_size)
@@ -114,61 +104,34 @@ def train(args: argparse.Namespace, cluster: tf.train.ClusterSpec, contract: tfr
     )
     iterator = iter(per_worker)
     steps_per_epoch = math.ceil(len(labels) / args.batch_size)
-    writer = tfr.summary_writer(contract)
     steps_by_worker = [0] * len(cluster.job_tasks("worker"))
-    for epoch in range(state.epoch, args.epochs):
-        first_step = int(optimizer.iterations.numpy())
+    for epoch in range(training.state.epoch, args.epochs):
+        first_step = training.steps
         results = [coordinator.schedule(scheduled_step, args=(iterator,)) for _ in range(steps_per_epoch)]
         coordinator.join()
         fetched = [r.fetch() for r in results]
-        losses = [float(loss) for loss, _ in fetched]
         for _, worker in fetched:
             steps_by_worker[int(worker)] += 1
-        state.epoch = epoch + 1
-        state.loss_history.append(float(np.mean(losses)))
-        tfr.log_losses(writer, first_step, losses, epoch)
-        step = int(optimizer.iterations.numpy())
-        checkpoints.save(step, state)
-        print(f"chief: epoch {epoch} loss {state.loss_history[-1]:.5f} step {step}", flush=True)
+        training.end_epoch(epoch, first_step, [float(loss) for loss, _ in fetched])
 
     variables = [*model.params, *optimizer.accumulators, optimizer.iterations]
     values = model.values()
-    metrics = {
-        "loss_history": state.loss_history,
-        "loss_first_epoch": state.loss_history[0] if state.loss_history else None,
-        "loss_last_epoch": state.loss_history[-1] if state.loss_history else None,
-        "steps": int(optimizer.iterations.numpy()),
-        "epochs": args.epochs,
-        "rows": len(labels),
-        "batch_size": args.batch_size,
-        "num_ps": len(cluster.job_tasks("ps")),
-        "num_workers": len(cluster.job_tasks("worker")),
-        "steps_by_worker": steps_by_worker,
-        "variable_devices": [{"name": v.name, "device": v.device} for v in variables],
-        "digest": tfr.digest(values),
-        "resumed_from": state.resumed_from,
-        "model_config": config.to_dict(),
-    }
-    if contract.model_dir:
-        rows = min(PREDICTION_ROWS, len(labels))
-        metrics["predictions"] = tfr.export_saved_model(
-            contract.model_dir, config, values, (dense[:rows], sparse[:rows])
-        )
-        metrics["prediction_rows"] = rows
-        print(f"chief: saved the model to {contract.model_dir}", flush=True)
+    metrics = training.metrics(
+        args.epochs,
+        tfr.digest(values),
+        batch_size=args.batch_size,
+        num_ps=len(cluster.job_tasks("ps")),
+        num_workers=len(cluster.job_tasks("worker")),
+        steps_by_worker=steps_by_worker,
+        variable_devices=[{"name": v.name, "device": v.device} for v in variables],
+    )
+    training.export(metrics, values)
     metrics["seconds"] = round(time.monotonic() - started, 2)
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train DeepFM with TF ParameterServerStrategy.")
-    parser.add_argument("--data", default=None, help="Criteo CSV (default: MLPLAT_INPUT_DIR/criteo_sample.txt)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=25)
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--buckets", type=int, default=100)
-    parser.add_argument("--dim", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=7)
+    parser = ctr_data.training_parser("Train DeepFM with TF ParameterServerStrategy.", epochs=8, batch_size=25, lr=0.1)
     parser.add_argument("--connect-timeout", type=float, default=120.0, help="seconds to wait for ps and workers")
     args = parser.parse_args(argv)
 
@@ -177,11 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if job_name != "chief":
         serve(cluster, job_name, task_index)
         return 0
-    contract = tfr.Contract.from_env()
+    contract = ctr_data.Contract.from_env()
     metrics = train(args, cluster, contract)
-    if contract.export:
-        tfr.write_metrics(contract, metrics)
-    print(f"chief: done, loss {metrics['loss_first_epoch']} -> {metrics['loss_last_epoch']}", flush=True)
+    tfr.report_metrics(contract, metrics, "chief")
     return 0
 
 

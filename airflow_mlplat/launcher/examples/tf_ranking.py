@@ -5,8 +5,10 @@ support ``ParameterServerStrategy``, and one low-level model serves both strateg
 
 What the two entry points (``tf_ps.py``, ``tf_multiworker.py``) share:
 
-- ``Contract``: the launcher's ``MLPLAT_*`` variables (role, index, input/data/model/checkpoint/
-  TensorBoard dirs, whether this replica exports, where its final metrics go).
+- ``Training``: what both do around their steps: the model and optimizer variables under the
+  strategy's scope, checkpoints (resumed on start), the bookkeeping of an epoch (loss history,
+  TensorBoard, checkpoint), the final metrics and the SavedModel export; ``report_metrics`` ends a
+  run. The launcher's ``MLPLAT_*`` variables come from ``ctr_data.Contract``.
 - ``DeepFM`` (Guo et al., 2017) on Criteo-format data read by ``ctr_data.load_criteo``: first-order
   terms (a weight per categorical value plus a linear layer on the dense features), the FM
   second-order interaction of the field embeddings and an MLP, summed into one logit. Initial values
@@ -29,6 +31,7 @@ What the two entry points (``tf_ps.py``, ``tf_multiworker.py``) share:
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -53,43 +56,9 @@ N_DENSE = len(ctr_data.DENSE)
 N_FIELDS = len(ctr_data.SPARSE)
 CHECKPOINT_PREFIX = "step-"
 MODEL_CONFIG_FILE = "mlplat_model.json"
+#: Rows of the data the exported model scores, for checking the SavedModel against the trained one.
+PREDICTION_ROWS = 8
 _CHECKPOINT_NAME = re.compile(r"^step-(\d+)$")
-
-
-@dataclass(frozen=True)
-class Contract:
-    """The launcher's per-replica environment (see ``airflow_mlplat.launcher.env``)."""
-
-    role: str
-    index: int
-    job_name: str
-    input_dir: str
-    data_dir: str
-    export: bool
-    metrics_file: str | None
-    model_dir: str | None
-    checkpoint_dir: str | None
-    tensorboard_dir: str | None
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Contract:
-        env = dict(os.environ if environ is None else environ)
-        return cls(
-            role=env.get("MLPLAT_ROLE", "worker"),
-            index=int(env.get("MLPLAT_INDEX", "0")),
-            job_name=env.get("MLPLAT_JOB_NAME", "local"),
-            input_dir=env.get("MLPLAT_INPUT_DIR", "."),
-            data_dir=env.get("MLPLAT_DATA_DIR", "."),
-            export=env.get("MLPLAT_EXPORT") == "1",
-            metrics_file=env.get("MLPLAT_METRICS_FILE") or None,
-            model_dir=env.get("MLPLAT_MODEL_DIR") or None,
-            checkpoint_dir=env.get("MLPLAT_CHECKPOINT_DIR") or None,
-            tensorboard_dir=env.get("MLPLAT_TENSORBOARD_DIR") or None,
-        )
-
-    @property
-    def replica(self) -> str:
-        return f"{self.role}-{self.index}"
 
 
 @dataclass(frozen=True)
@@ -379,7 +348,7 @@ class Checkpoints:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def summary_writer(contract: Contract) -> tf.summary.SummaryWriter | None:
+def summary_writer(contract: ctr_data.Contract) -> tf.summary.SummaryWriter | None:
     """A writer under ``MLPLAT_TENSORBOARD_DIR/ROLE-INDEX``, or None when TensorBoard is off."""
     if not contract.tensorboard_dir:
         return None
@@ -401,6 +370,80 @@ def load_data(path: str | None, buckets: int) -> tuple[np.ndarray, np.ndarray, n
     return ctr_data.load_criteo(path or ctr_data.default_data_path(), buckets)
 
 
-def write_metrics(contract: Contract, metrics: dict[str, Any]) -> None:
-    if contract.metrics_file:
-        ctr_data.write_json_atomically(contract.metrics_file, json.dumps(metrics))
+class Training:
+    """One replica's training state around its strategy's steps, shared by both strategies.
+
+    Built under the caller's strategy: the model config from the command line (``--buckets``,
+    ``--dim``, ``--seed``, ``--lr``, ``--data``), the data, the model and optimizer variables
+    (created in ``strategy.scope()``), the checkpoints, restored from the newest, and the
+    TensorBoard writer. ``who`` starts every line it prints.
+    """
+
+    def __init__(
+        self, strategy: tf.distribute.Strategy, args: argparse.Namespace, contract: ctr_data.Contract, who: str
+    ) -> None:
+        self.contract, self.who = contract, who
+        self.config = ModelConfig(buckets=args.buckets, dim=args.dim, seed=args.seed)
+        self.dense, self.sparse, self.labels = load_data(args.data, self.config.buckets)
+        with strategy.scope():
+            self.model = DeepFM(self.config)
+            self.optimizer = Adagrad(self.model.params, lr=args.lr)
+        self.checkpoints = Checkpoints(
+            contract.checkpoint_dir, tf.train.Checkpoint(model=self.model, optimizer=self.optimizer), contract.replica
+        )
+        self.state = self.checkpoints.restore()
+        if self.state.resumed_from:
+            print(f"{who}: resumed from {self.state.resumed_from} (epoch {self.state.epoch})", flush=True)
+        self.writer = summary_writer(contract)
+
+    @property
+    def steps(self) -> int:
+        """The optimizer's step count, the restored steps included."""
+        return int(self.optimizer.iterations.numpy())
+
+    def end_epoch(self, epoch: int, first_step: int, losses: Sequence[float], publish: bool = True) -> None:
+        """Record the epoch's mean loss, log the step ``losses`` (the first is ``first_step``) and write a
+        checkpoint (``publish=False``: see ``Checkpoints.save``)."""
+        self.state.epoch = epoch + 1
+        self.state.loss_history.append(float(np.mean(losses)))
+        log_losses(self.writer, first_step, losses, epoch)
+        step = self.steps
+        self.checkpoints.save(step, self.state, publish=publish)
+        print(f"{self.who}: epoch {epoch} loss {self.state.loss_history[-1]:.5f} step {step}", flush=True)
+
+    def metrics(self, epochs: int, digest: str, **details: Any) -> dict[str, Any]:
+        """The final metrics: losses, steps, epochs and rows, then the strategy's ``details``, then the
+        parameters' ``digest``, the checkpoint resumed from and the model config."""
+        history = self.state.loss_history
+        return {
+            "loss_history": history,
+            "loss_first_epoch": history[0] if history else None,
+            "loss_last_epoch": history[-1] if history else None,
+            "steps": self.steps,
+            "epochs": epochs,
+            "rows": len(self.labels),
+            **details,
+            "digest": digest,
+            "resumed_from": self.state.resumed_from,
+            "model_config": self.config.to_dict(),
+        }
+
+    def export(self, metrics: dict[str, Any], values: Sequence[np.ndarray]) -> None:
+        """Save ``values`` as a SavedModel to ``MLPLAT_MODEL_DIR`` (nothing when it is not set) and add the
+        saved model's ``predictions`` on the first ``prediction_rows`` rows of the data to ``metrics``."""
+        model_dir = self.contract.model_dir
+        if not model_dir:
+            return
+        shown = min(PREDICTION_ROWS, len(self.labels))
+        metrics["predictions"] = export_saved_model(
+            model_dir, self.config, values, (self.dense[:shown], self.sparse[:shown])
+        )
+        metrics["prediction_rows"] = shown
+        print(f"{self.who}: saved the model to {model_dir}", flush=True)
+
+
+def report_metrics(contract: ctr_data.Contract, metrics: dict[str, Any], who: str) -> None:
+    """The exporting replica writes ``metrics`` to ``MLPLAT_METRICS_FILE``; every replica logs its loss change."""
+    if contract.export:
+        ctr_data.write_metrics(contract, metrics)
+    print(f"{who}: done, loss {metrics['loss_first_epoch']} -> {metrics['loss_last_epoch']}", flush=True)

@@ -30,11 +30,15 @@ from typing import Any
 
 from airflow.sdk import DAG, Param
 
+from airflow_mlplat.operators.ranking_model import RankingModelOperator
 from airflow_mlplat.operators.spark_component import SparkComponentOperator
 from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator, default_run_root
 from airflow_mlplat.pipeline import Pipeline, PipelineValidationError, Problem, load_pipeline, validate_pipeline
-from airflow_mlplat.pipeline.model import PARAM_REF_KEY, PathInput, PipelineOutput, split_reference
+from airflow_mlplat.pipeline.model import PARAM_REF_KEY, Node, PathInput, split_reference
+from airflow_mlplat.pipeline.stages import DeepStep, has_deep_steps, is_deep, location_of, output_locations, split
 from airflow_mlplat.pipeline.validate import file_name_problem
+from airflow_mlplat.ranking.node import training_settings
+from airflow_mlplat.storage.urls import scheme_of
 
 #: The run id as a path segment: run ids hold ':' and '+', which Hadoop paths reject.
 SAFE_RUN_ID = "{{ run_id | replace(':', '_') | replace('+', '_') }}"
@@ -115,11 +119,15 @@ def pipeline_dag(source: str | os.PathLike[str], *, run_root: str | None = None,
     }
     kwargs.update(dag_kwargs)
     run_dir = f"{run_root or default_run_root()}/{kwargs['dag_id']}/{SAFE_RUN_ID}"
+    if has_deep_steps(pipeline):
+        kwargs["tags"] = [*kwargs["tags"], "deep"]
     with DAG(**kwargs) as dag:
-        if pipeline.execution == "fused":
-            SparkPipelineOperator(task_id=FUSED_TASK_ID, pipeline=doc, out_dir=f"{run_dir}/{FUSED_TASK_ID}")
-        else:
+        if pipeline.execution == "per_node":
             _per_node_tasks(pipeline, run_dir)
+        elif has_deep_steps(pipeline):
+            _staged_tasks(pipeline, run_dir, path)
+        else:
+            SparkPipelineOperator(task_id=FUSED_TASK_ID, pipeline=doc, out_dir=f"{run_dir}/{FUSED_TASK_ID}")
     return dag
 
 
@@ -143,29 +151,67 @@ def pipeline_file_dag(dag_file: str | os.PathLike[str], *, run_root: str | None 
     return dag
 
 
+def _staged_tasks(pipeline: Pipeline, run_dir: str, source: str) -> None:
+    """Spark stages (fused sub-pipelines) and deep steps, wired by what they read."""
+    tasks: dict[str, Any] = {}
+    for step in split(pipeline, run_dir, source):
+        if isinstance(step, DeepStep):
+            task = _ranking_task(pipeline, step.node, step.inputs, step.output_path, step.register)
+        else:
+            task = SparkPipelineOperator(
+                task_id=step.task_id, pipeline=step.document, out_dir=f"{run_dir}/{step.task_id}"
+            )
+        for upstream in step.upstream:
+            tasks[upstream] >> task
+        tasks[step.task_id] = task
+
+
+def _ranking_task(
+    pipeline: Pipeline, node: Node, inputs: dict[str, str], output_path: str, register: dict[str, Any] | None
+) -> RankingModelOperator:
+    settings = training_settings()
+    return RankingModelOperator(
+        task_id=node.id,
+        model=str(node.model),
+        model_params=node.params,
+        launcher=node.launcher,
+        train=inputs["train"],
+        validation=inputs["validation"],
+        feature_map=inputs["feature_map"],
+        test=inputs.get("test"),
+        output_path=output_path if scheme_of(output_path) else f"file://{output_path}",
+        register=register,
+        pipeline_name=pipeline.name,
+        backend=settings["backend"],
+        namespace=settings["namespace"],
+        cluster_profile=settings["cluster_profile"],
+        doc_md=node.description or None,
+    )
+
+
 def _per_node_tasks(pipeline: Pipeline, run_dir: str) -> None:
     from airflow_mlplat.components.registry import get_component
 
-    # An output a pipeline output sends to a chosen path is materialized there, once.
-    locations: dict[str, str] = {}
-    for output in pipeline.outputs.values():
-        if isinstance(output, PipelineOutput) and output.path:
-            locations.setdefault(output.from_, output.path)
+    locations = output_locations(pipeline, run_dir)
 
     def location(ref: str) -> str:
-        node_id, port = split_reference(ref)
-        return locations.get(ref, f"{run_dir}/{node_id}/{port}")
+        return location_of(locations, ref, run_dir)
 
-    tasks: dict[str, SparkComponentOperator] = {}
+    registration = pipeline.registration
+    tasks: dict[str, Any] = {}
     for node in pipeline.nodes:
+        inputs = {port: ref.path if isinstance(ref, PathInput) else location(ref) for port, ref in node.inputs.items()}
+        if is_deep(node):
+            registered = registration is not None and split_reference(registration.model)[0] == node.id
+            register = {"name": registration.name, "alias": registration.alias} if registered else None
+            tasks[node.id] = _ranking_task(pipeline, node, inputs, location(f"{node.id}.model"), register)
+            continue
         spec = get_component(node.component)
         tasks[node.id] = SparkComponentOperator(
             task_id=node.id,
             component=node.component,
             component_params=node.params,
-            inputs={
-                port: ref.path if isinstance(ref, PathInput) else location(ref) for port, ref in node.inputs.items()
-            },
+            inputs=inputs,
             outputs={port.name: location(f"{node.id}.{port.name}") for port in spec.outputs},
             out_dir=f"{run_dir}/{node.id}/_run",
             conf=pipeline.spark_conf,

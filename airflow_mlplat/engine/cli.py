@@ -36,12 +36,14 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from airflow_mlplat.engine.runner import NodeFailed, PreflightFailed, run_pipeline
     from airflow_mlplat.engine.session import get_session
+    from airflow_mlplat.ranking.node import check_spark
     from airflow_mlplat.tracking import resolve_tracking_uri
     from airflow_mlplat.tracking.mlflow_run import TrackingFailed
 
     params = _params(args.params)
     doc = load_pipeline(args.pipeline)
     pipeline = validate_pipeline(doc, source=args.pipeline, params=params)
+    check_spark(pipeline, source=args.pipeline)
     spark = get_session(f"mlplat:{pipeline.name}", pipeline.spark_conf)
     try:
         report = run_pipeline(

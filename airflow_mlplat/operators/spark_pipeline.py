@@ -144,10 +144,12 @@ class BaseSparkPipelineOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_mlplat.engine.runner import REPORT_NAME
         from airflow_mlplat.pipeline import validate_pipeline
+        from airflow_mlplat.ranking.node import check_spark
 
         doc, source = self.pipeline_document(context)
         values = self._param_values(doc, context)
         pipeline = validate_pipeline(doc, source=source, params=values)
+        check_spark(pipeline, source=source)
         if self.session == "auto":
             self.session = self._auto_session(pipeline)
         if self.session == "connect":

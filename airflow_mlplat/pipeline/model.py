@@ -68,20 +68,25 @@ class Node(_Strict):
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: dict[str, str | PathInput] = Field(default_factory=dict)
+    # ranking_model nodes only (a deep training step, see ``airflow_mlplat.ranking.node``):
+    # the network, and the training job's launcher settings.
+    model: str | None = None
+    launcher: dict[str, Any] | None = None
 
 
 class Registration(_Strict):
     """Register a fitted model in the MLflow model registry when the run is tracked.
 
-    ``model`` is a ``NODE.PORT`` model (one PipelineModel from raw columns to predictions, e.g.
-    ``pipeline_model``'s); ``sample`` a ``NODE.PORT`` table with its raw input columns and the
-    label (e.g. the held-out split): its schema is the signature, its first ``sample_rows``
-    rows verify the PMML export. ``alias`` is set on the new version only when given.
+    ``model`` is a ``NODE.PORT`` model: a ranking_model node's (registered from its ONNX
+    export; no ``sample``), or a Spark one (one PipelineModel from raw columns to predictions,
+    e.g. ``pipeline_model``'s). For a Spark model, ``sample`` is a ``NODE.PORT`` table with its
+    raw input columns and the label (e.g. the held-out split): its schema is the signature, its
+    first ``sample_rows`` rows verify the PMML export. ``alias`` is set on the new version only when given.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     model: str = Field(pattern=REFERENCE)
-    sample: str = Field(pattern=REFERENCE)
+    sample: str | None = Field(default=None, pattern=REFERENCE)  # required for a Spark model
     pmml: bool = False
     sample_rows: int = Field(default=1000, ge=1)
     alias: str | None = Field(default=None, pattern=IDENTIFIER)

@@ -22,6 +22,8 @@ from airflow_mlplat.pipeline.graph import CycleError, topological_order
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, Node, PathInput, Pipeline, PipelineOutput, split_reference
 from airflow_mlplat.pipeline.params import check_value
 from airflow_mlplat.pipeline.sql_policy import check_sql
+from airflow_mlplat.ranking.node import RANKING_COMPONENT, ranking_spec
+from airflow_mlplat.ranking.node import node_problems as ranking_node_problems
 from airflow_mlplat.storage.urls import url_problem
 
 #: A component parameter with this name is a storage location (see ``airflow_mlplat.storage``).
@@ -306,16 +308,23 @@ def validate_pipeline(
     for node in pipeline.nodes:
         if node.component in catalogue:
             specs[node.component] = catalogue[node.component]
+        elif node.component == RANKING_COMPONENT:
+            specs[node.component] = ranking_spec()
+    known = [*catalogue, RANKING_COMPONENT]
 
     for index, node in enumerate(pipeline.nodes):
         where = _node_where(index, node)
         spec = specs.get(node.component)
         if spec is None:
-            problems.append(
-                Problem(where, f"component {node.component!r} is unknown{_suggest(node.component, list(catalogue))}")
-            )
+            problems.append(Problem(where, f"component {node.component!r} is unknown{_suggest(node.component, known)}"))
             continue
-        _check_params(pipeline, where, node, spec, values, problems)
+        if node.component == RANKING_COMPONENT:
+            problems.extend(Problem(where, text) for text in ranking_node_problems(node))
+        else:
+            for field in ("model", "launcher"):
+                if getattr(node, field) is not None:
+                    problems.append(Problem(where, f"{field} is a field of {RANKING_COMPONENT} nodes only"))
+            _check_params(pipeline, where, node, spec, values, problems)
         _check_inputs(pipeline.origin, where, node, spec, nodes_by_id, specs, problems)
 
     for name, output in pipeline.outputs.items():
@@ -331,10 +340,17 @@ def validate_pipeline(
                 problems.append(Problem(f"outputs.{name}.path", problem))
 
     if pipeline.registration is not None:
-        for field, kind in (("model", PortKind.MODEL), ("sample", PortKind.TABLE)):
-            problem = _reference_problem(getattr(pipeline.registration, field), nodes_by_id, specs, expected=kind)
+        registration = pipeline.registration
+        problem = _reference_problem(registration.model, nodes_by_id, specs, expected=PortKind.MODEL)
+        if problem:
+            problems.append(Problem("register.model", problem))
+        deep = getattr(nodes_by_id.get(split_reference(registration.model)[0]), "component", None) == RANKING_COMPONENT
+        if registration.sample is None and not deep:
+            problems.append(Problem("register.sample", "is required to register a Spark model (its signature)"))
+        elif registration.sample is not None:
+            problem = _reference_problem(registration.sample, nodes_by_id, specs, expected=PortKind.TABLE)
             if problem:
-                problems.append(Problem(f"register.{field}", problem))
+                problems.append(Problem("register.sample", problem))
 
     if pipeline.origin == page_policy.PAGE_ORIGIN:
         for key in pipeline.spark_conf:

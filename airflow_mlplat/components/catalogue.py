@@ -101,11 +101,42 @@ def render_markdown(specs: Iterable[ComponentSpec]) -> str:
         for spec in members:
             out += ["", f"### {spec.name}", "", _cell(spec.description), ""]
             out.append(f"Inputs: {_ports(spec.inputs)}. Outputs: {_ports(spec.outputs)}.")
-            if spec.params:
-                out += ["", "| parameter | type | default | constraint | help |", "|---|---|---|---|---|"]
-                for param in spec.params:
-                    out.append(
-                        f"| `{param.name}` | {_cell(param.type_name)} | `{_default(param)}` | "
-                        f"{_cell(_constraint(param))} | {_cell(param.help)} |"
-                    )
+            out += _param_table(spec.params)
+    out += _ranking_models()
     return "\n".join(out) + "\n"
+
+
+def _param_table(params: Iterable[Param]) -> list[str]:
+    params = list(params)
+    if not params:
+        return []
+    out = ["", "| parameter | type | default | constraint | help |", "|---|---|---|---|---|"]
+    for param in params:
+        out.append(
+            f"| `{param.name}` | {_cell(param.type_name)} | `{_default(param)}` | "
+            f"{_cell(_constraint(param))} | {_cell(param.help)} |"
+        )
+    return out
+
+
+def _ranking_models() -> list[str]:
+    """The ``ranking_model`` node: a deep step, trained by the launcher, declared in ``ranking.params``."""
+    from airflow_mlplat.ranking.node import RANKING_COMPONENT, ranking_spec
+    from airflow_mlplat.ranking.params import MODEL_TITLES, MODELS, launcher_params, model_own_params, shared_params
+
+    spec = ranking_spec()
+    out = ["", "## ranking models", "", f"### {RANKING_COMPONENT}", "", _cell(spec.description), ""]
+    out.append(f"Inputs: {_ports(spec.inputs)}. Outputs: {_ports(spec.outputs)}.")
+    out += [
+        "",
+        f"`model`: {', '.join(f'`{m}` ({MODEL_TITLES[m]})' for m in MODELS)}.",
+        "",
+        "Parameters of every model:",
+    ]
+    out += _param_table(shared_params())
+    for model in MODELS:
+        own = model_own_params(model)
+        if own:
+            out += ["", f"Parameters of `{model}` only:"] + _param_table(own)
+    out += ["", "`launcher` (the training job's settings):"] + _param_table(launcher_params())
+    return out

@@ -20,6 +20,10 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
+#: An object body sent as a patch: the client's default for it (json-patch+json) is refused by API servers.
+MERGE_PATCH = "application/strategic-merge-patch+json"
+CUSTOM_METRICS_API = "apis/custom.metrics.k8s.io/v1beta1"
+
 
 class ModelServiceError(AirflowException):
     """A prediction service could not be deployed or stopped; the message names the service and the place."""
@@ -158,10 +162,12 @@ class KubernetesModelServiceHook:
         from kubernetes.client.exceptions import ApiException
 
         from airflow_mlplat.kube.schema import validate_manifests
-        from airflow_mlplat.serving.kube_manifests import build_manifests
+        from airflow_mlplat.serving.kube_manifests import RPS_METRIC, build_manifests
 
         objects = build_manifests(spec)
         validate_manifests(objects)
+        if spec.autoscale_on == "rps":
+            self._require_custom_metric(RPS_METRIC, spec)
         for obj in objects:
             api, suffix = self._apis[obj.kind]
             what = f"applying {obj.kind}/{spec.name} in namespace {spec.namespace}"
@@ -174,7 +180,9 @@ class KubernetesModelServiceHook:
                 exists = False
             try:
                 if exists:
-                    self._call(what, api, "patch", suffix, spec.name, spec.namespace, obj)
+                    if obj.kind == "Deployment":
+                        obj.spec.replicas = None  # the HPA owns the count: a redeploy must not reset it
+                    self._call(what, api, "patch", suffix, spec.name, spec.namespace, obj, _content_type=MERGE_PATCH)
                 else:
                     self._call(what, api, "create", suffix, spec.namespace, obj)
             except ApiException as error:
@@ -186,6 +194,44 @@ class KubernetesModelServiceHook:
             "url": f"http://{spec.name}.{spec.namespace}.svc.cluster.local",
             "objects": [f"{o.kind}/{spec.name}" for o in objects],
         }
+
+    def _require_custom_metric(self, metric: str, spec: Any) -> None:
+        """Refuse an HPA on ``metric`` unless the cluster's custom metrics API serves it per pod.
+
+        Without an adapter (e.g. prometheus-adapter with ``deploy/prometheus-adapter-rules.yaml``)
+        such an HPA is created but never scales: it reports FailedGetPodsMetric forever.
+        """
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        api = self._apis["Deployment"][0].api_client
+        host = api.configuration.host
+        needs = (
+            f"model service {spec.name!r}: autoscale_on='rps' needs the custom metrics API to serve "
+            f"pods/{metric} (install prometheus-adapter with the rule in deploy/prometheus-adapter-rules.yaml), "
+            "or use autoscale_on='cpu'"
+        )
+        try:
+            listed = api.call_api(
+                f"/{CUSTOM_METRICS_API}",
+                "GET",
+                header_params={"Accept": "application/json"},
+                response_types_map={200: "object"},
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _request_timeout=(self.request_timeout, self.request_timeout),
+            )
+        except ApiException as error:
+            if error.status == 404:
+                raise ModelServiceError(f"{needs}; {host} has no {CUSTOM_METRICS_API}") from None
+            raise ModelServiceError(f"{needs}; reading {CUSTOM_METRICS_API}: HTTP {error.status}") from error
+        except (OSError, urllib3.exceptions.HTTPError) as error:
+            raise ModelServiceError(
+                f"Kubernetes API at {host} unreachable while reading {CUSTOM_METRICS_API}: {error}"
+            ) from error
+        names = {r.get("name") for r in (listed or {}).get("resources", []) if isinstance(r, dict)}
+        if f"pods/{metric}" not in names:
+            raise ModelServiceError(f"{needs}; {CUSTOM_METRICS_API} lists no pods/{metric}")
 
     def stop(self, name: str, namespace: str) -> bool:
         """Delete the service's HPA, Service and Deployment; True when any existed."""

@@ -3,10 +3,16 @@
 No API server can run here, so tests point the backend (through the cncf-kubernetes hook and the
 official client) at this HTTP server on 127.0.0.1. It answers, for one or more namespaces:
 
-- create (POST), read (GET NAME), list (GET, ``labelSelector`` with ``k=v``, ``k==v``, ``k!=v``)
-  and delete (DELETE) of ConfigMaps, PersistentVolumeClaims, Services, Pods (core/v1),
-  Deployments (apps/v1), Jobs (batch/v1) and Ingresses (networking.k8s.io/v1);
-- pod logs (``GET .../pods/NAME/log``, ``tailLines``), text set by the test with ``set_log``.
+- create (POST), read (GET NAME), list (GET, ``labelSelector`` with ``k=v``, ``k==v``, ``k!=v``),
+  patch (PATCH NAME) and delete (DELETE) of ConfigMaps, PersistentVolumeClaims, Services, Pods
+  (core/v1), Deployments (apps/v1), Jobs (batch/v1), Ingresses (networking.k8s.io/v1) and
+  HorizontalPodAutoscalers (autoscaling/v2). A patch is a merge patch (``merge-patch+json`` or
+  ``strategic-merge-patch+json``; lists are replaced whole, a simplification of the strategic
+  merge) and the result is checked against the schema; an object sent as ``json-patch+json``
+  is refused with 400, as an API server refuses it (a JSON patch is a list of operations);
+- pod logs (``GET .../pods/NAME/log``, ``tailLines``), text set by the test with ``set_log``;
+- custom-metrics discovery (``GET /apis/custom.metrics.k8s.io/v1beta1``): 404 like a cluster
+  without a metrics adapter, until the test adds metric names to ``custom_metrics``.
 
 Like an API server it assigns ``uid``, ``resourceVersion`` and ``creationTimestamp``, answers
 ``Status`` objects (409 AlreadyExists, 404 NotFound, 422 Invalid, 400 BadRequest), checks every
@@ -43,7 +49,9 @@ KIND_OF: Mapping[tuple[str, str], tuple[str, str]] = {
     ("apis/apps/v1", "deployments"): ("Deployment", "apps/v1"),
     ("apis/batch/v1", "jobs"): ("Job", "batch/v1"),
     ("apis/networking.k8s.io/v1", "ingresses"): ("Ingress", "networking.k8s.io/v1"),
+    ("apis/autoscaling/v2", "horizontalpodautoscalers"): ("HorizontalPodAutoscaler", "autoscaling/v2"),
 }
+CUSTOM_METRICS_API = "apis/custom.metrics.k8s.io/v1beta1"
 _PLURAL = {kind: plural for (_, plural), (kind, _) in KIND_OF.items()}
 
 
@@ -103,6 +111,8 @@ class KubeApiStandin:
         self._version = 0
         self._failures: list[tuple[int | None, str | None]] = []
         self.requests: list[tuple[str, str]] = []
+        #: Per-pod metrics the custom metrics API lists (empty: no adapter, discovery answers 404).
+        self.custom_metrics: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -293,6 +303,11 @@ class KubeApiStandin:
         with self._lock:
             self._require(_PLURAL[kind], namespace, name).setdefault("status", {}).update(fields)
 
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        """Set ``spec.replicas`` as a controller does (an HPA scaling a Deployment)."""
+        with self._lock:
+            self._require(_PLURAL[kind], namespace, name)["spec"]["replicas"] = replicas
+
     def delete(self, kind: str, namespace: str, name: str) -> None:
         """Delete an object as a DELETE request would (cascading to what it owns), without a request."""
         with self._lock:
@@ -372,6 +387,29 @@ class KubeApiStandin:
             "details": {"name": name, "kind": plural, "uid": obj["metadata"]["uid"]},
         }
 
+    def _patch(self, plural: str, namespace: str, name: str, body: Any, content_type: str) -> dict[str, Any]:
+        from airflow_mlplat.kube.schema import ManifestValidationError, validate_manifests
+
+        current = self._require(plural, namespace, name)
+        kind = current["kind"]
+        if content_type.startswith("application/json-patch+json") and not isinstance(body, list):
+            raise _ApiError(400, "BadRequest", "json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        if content_type.split(";")[0] not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+            raise _ApiError(415, "UnsupportedMediaType", f"the stand-in does not apply {content_type!r} patches")
+        if not isinstance(body, dict):
+            raise _ApiError(400, "BadRequest", "the body of a merge patch must be a JSON object")
+        patched = _merge(json.loads(json.dumps(current)), body)
+        checked = {k: v for k, v in patched.items() if k != "status"}
+        checked["metadata"] = {k: v for k, v in patched["metadata"].items() if k in ("name", "namespace", "labels")}
+        try:
+            validate_manifests(checked)
+        except ManifestValidationError as err:
+            raise _ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {err}') from None
+        self._version += 1
+        patched["metadata"]["resourceVersion"] = str(self._version)
+        self._objects[(plural, namespace, name)] = patched
+        return patched
+
     def _collect_garbage(self, gone: set[str]) -> None:
         while True:
             orphans = [
@@ -400,7 +438,16 @@ class KubeApiStandin:
             text = "".join(lines[-int(query["tailLines"][0]) :]) if int(query["tailLines"][0]) else ""
         return text
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any, content_type: str = ""
+    ) -> tuple[int, Any]:
+        if path.strip("/") == CUSTOM_METRICS_API and method == "GET" and self.custom_metrics:
+            resources = [
+                {"name": f"pods/{m}", "namespaced": True, "kind": "MetricValueList", "verbs": ["get"]}
+                for m in sorted(self.custom_metrics)
+            ]
+            return 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "custom.metrics.k8s.io/v1beta1",
+                         "resources": resources}  # fmt: skip
         parts = path.strip("/").split("/")
         prefix_len = 2 if parts[:1] == ["api"] else 3
         prefix = "/".join(parts[:prefix_len])
@@ -420,6 +467,8 @@ class KubeApiStandin:
                 return 200, self._require(plural, namespace, tail[0])
             if len(tail) == 1 and method == "DELETE":
                 return 200, self._delete(plural, namespace, tail[0], body)
+            if len(tail) == 1 and method == "PATCH":
+                return 200, self._patch(plural, namespace, tail[0], body, content_type)
             if plural == "pods" and len(tail) == 2 and tail[1] == "log" and method == "GET":
                 return 200, self._log(namespace, tail[0], query)
         raise _ApiError(405, "MethodNotAllowed", f"the stand-in does not serve {method} {path}")
@@ -440,7 +489,8 @@ class KubeApiStandin:
                 reason = "InternalError" if failure[0] == 500 else HTTPStatus(failure[0]).phrase.replace(" ", "")
                 raise _ApiError(failure[0], reason, f"injected failure ({failure[0]})")
             body = json.loads(raw) if raw else None
-            code, payload = self._route(method, url.path, parse_qs(url.query), body)
+            content_type = request.headers.get("Content-Type") or ""
+            code, payload = self._route(method, url.path, parse_qs(url.query), body, content_type)
         except _ApiError as err:
             code, payload = err.code, err.status()
         except ValueError as err:
@@ -454,3 +504,17 @@ class KubeApiStandin:
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
         request.wfile.write(data)
+
+
+def _merge(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge patch: mappings merge key by key, ``null`` removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    if not isinstance(target, dict):
+        target = {}
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = _merge(target.get(key), value)
+    return target

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,3 +140,60 @@ def test_local_backend_reports_a_service_that_cannot_start(tmp_path):
     )
     with pytest.raises(ModelServiceError, match=r"model service 'broken'.*(exited|never)"):
         operator.execute({})
+
+
+def _hook_on(standin) -> KubernetesModelServiceHook:
+    return KubernetesModelServiceHook(None, request_timeout=5, config_dict=standin.kubeconfig())
+
+
+def test_a_redeploy_keeps_the_replica_count_the_hpa_set():
+    from tests.launcher.kube_standin import KubeApiStandin
+
+    with KubeApiStandin() as standin:
+        hook = _hook_on(standin)
+        hook.deploy(_kube_operator().service_spec())
+        assert standin.get("Deployment", "ml", "purchase-intent")["spec"]["replicas"] == 2  # min_replicas
+        assert standin.names("ml") == {
+            "Deployment/purchase-intent", "Service/purchase-intent", "HorizontalPodAutoscaler/purchase-intent"
+        }  # fmt: skip
+        standin.scale("Deployment", "ml", "purchase-intent", 7)  # as the HPA does under load
+
+        hook.deploy(_kube_operator(image="registry.local/mlplat:1.1", max_replicas=12).service_spec())
+
+        deployment = standin.get("Deployment", "ml", "purchase-intent")
+        assert deployment["spec"]["replicas"] == 7
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.local/mlplat:1.1"
+        assert standin.get("HorizontalPodAutoscaler", "ml", "purchase-intent")["spec"]["maxReplicas"] == 12
+        assert ("PATCH", "/apis/apps/v1/namespaces/ml/deployments/purchase-intent") in standin.requests
+
+
+def test_an_rps_hpa_is_refused_without_a_custom_metrics_adapter():
+    import yaml
+
+    from airflow_mlplat.serving.kube_manifests import RPS_METRIC
+    from tests.launcher.kube_standin import KubeApiStandin
+
+    spec = _kube_operator(autoscale_on="rps", target_rps=50).service_spec()
+    with KubeApiStandin() as standin:
+        hook = _hook_on(standin)
+        with pytest.raises(ModelServiceError, match=r"autoscale_on='rps' needs the custom metrics API") as error:
+            hook.deploy(spec)
+        assert "has no apis/custom.metrics.k8s.io/v1beta1" in str(error.value)
+        assert "deploy/prometheus-adapter-rules.yaml" in str(error.value)
+        assert standin.names("ml") == set()  # refused before anything was created
+
+        standin.custom_metrics.add("some_other_metric")
+        with pytest.raises(ModelServiceError, match=f"lists no pods/{RPS_METRIC}"):
+            hook.deploy(spec)
+
+        standin.custom_metrics.add(RPS_METRIC)
+        hook.deploy(spec)
+        metric = standin.get("HorizontalPodAutoscaler", "ml", "purchase-intent")["spec"]["metrics"][0]
+        assert metric["pods"]["metric"]["name"] == RPS_METRIC
+
+    # The shipped adapter rule makes that metric from the counter the service exports.
+    rules = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "prometheus-adapter-rules.yaml").read_text())
+    [rule] = rules["rules"]["custom"]
+    assert rule["name"]["as"] == RPS_METRIC
+    assert rule["seriesQuery"].startswith("mlplat_predict_requests_total{")
+    assert "rate(" in rule["metricsQuery"]

@@ -6,6 +6,7 @@
     airflow-mlplat validate PIPELINE.json [--params JSON]
     airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
     airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
+    airflow-mlplat models upload PATH --name NAME --format onnx|torchscript|savedmodel|paddle
     airflow-mlplat train submit|status|logs|export|kill ...   (see airflow_mlplat/launcher/cli.py)
 
 Nothing here imports Spark except ``run``.
@@ -14,6 +15,7 @@ Nothing here imports Spark except ``run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import sys
@@ -23,6 +25,7 @@ from airflow_mlplat.components.catalogue import by_category, render_markdown, re
 from airflow_mlplat.components.registry import iter_components, load_components
 from airflow_mlplat.engine import cli as engine_cli
 from airflow_mlplat.launcher.cli import add_train_commands
+from airflow_mlplat.modelzoo.formats import FORMATS
 
 DOCS_PATH = Path("docs") / "components.md"
 
@@ -91,6 +94,22 @@ def _promotions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _upload(args: argparse.Namespace) -> int:
+    from airflow_mlplat.modelzoo.formats import UploadError
+    from airflow_mlplat.modelzoo.upload import upload_model
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # MLflow prints run links: stdout holds only the result
+            registered = upload_model(
+                args.path, name=args.name, fmt=args.format, tracking_uri=args.tracking_uri, description=args.description
+            )
+    except UploadError as err:
+        print(f"upload refused: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(registered, indent=1))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-mlplat", description="The airflow-mlplat command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     docs.set_defaults(func=_docs)
     engine_cli.add_pipeline_commands(sub)
     add_train_commands(sub)
+    models = sub.add_parser("models", help="the ModelZoo: deep models in the MLflow registry").add_subparsers(
+        dest="models_command", required=True
+    )
+    upload = models.add_parser("upload", help="register a model file or folder as a new version")
+    upload.add_argument("path", help="the model: an .onnx or TorchScript file, a SavedModel or Paddle model folder")
+    upload.add_argument("--name", required=True, help="the registered model's name")
+    upload.add_argument("--format", required=True, choices=FORMATS)
+    upload.add_argument("--tracking-uri", default=None, help="MLflow (default $MLFLOW_TRACKING_URI)")
+    upload.add_argument("--description", default="")
+    upload.set_defaults(func=_upload)
     promotions = sub.add_parser("promotions", help="a model's gate decisions (promoted/rejected/stale), newest first")
     promotions.add_argument("model")
     promotions.add_argument("--tracking-uri", help="the MLflow server (default MLFLOW_TRACKING_URI)")

@@ -1,0 +1,1 @@
+"""ModelZoo: deep models (ONNX, TorchScript, SavedModel, Paddle) registered in MLflow with their signature."""

@@ -10,20 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_mlplat.ranking.feature_map import FeatureMap
-from airflow_mlplat.ranking.models.network import RankingNetwork, feature_columns, import_deepctr, task_labels
+from airflow_mlplat.ranking.models.network import RankingNetwork, single_task_network
 
 
 def build(feature_map: FeatureMap, params: dict[str, Any]) -> RankingNetwork:
-    columns = feature_columns(feature_map, params["embedding_dim"])
-    model = import_deepctr().models.DCN(
-        columns,
-        columns,
-        cross_num=params["cross_layers"],
-        cross_parameterization="matrix",
-        dnn_hidden_units=tuple(params["hidden_units"]),
-        dnn_dropout=params["dropout"],
-        l2_reg_embedding=params["embedding_l2"],
-        l2_reg_linear=params["embedding_l2"],
-        seed=params["seed"],
+    return single_task_network(
+        "DCN", feature_map, params, cross_num=params["cross_layers"], cross_parameterization="matrix"
     )
-    return RankingNetwork(model, feature_map, task_labels(feature_map, params.get("label")))

@@ -9,19 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_mlplat.ranking.feature_map import FeatureMap
-from airflow_mlplat.ranking.models.network import RankingNetwork, feature_columns, import_deepctr, task_labels
+from airflow_mlplat.ranking.models.network import RankingNetwork, single_task_network
 
 
 def build(feature_map: FeatureMap, params: dict[str, Any]) -> RankingNetwork:
-    columns = feature_columns(feature_map, params["embedding_dim"])
-    model = import_deepctr().models.DeepFM(
-        columns,
-        columns,
-        use_fm=True,
-        dnn_hidden_units=tuple(params["hidden_units"]),
-        dnn_dropout=params["dropout"],
-        l2_reg_embedding=params["embedding_l2"],
-        l2_reg_linear=params["embedding_l2"],
-        seed=params["seed"],
-    )
-    return RankingNetwork(model, feature_map, task_labels(feature_map, params.get("label")))
+    return single_task_network("DeepFM", feature_map, params, use_fm=True)

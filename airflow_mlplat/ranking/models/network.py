@@ -129,3 +129,22 @@ def task_labels(feature_map: FeatureMap, label: str | None) -> list[str]:
     if chosen not in feature_map.labels:
         raise ValueError(f"params.label {chosen!r} is not a label of the feature map ({', '.join(feature_map.labels)})")
     return [chosen]
+
+
+def single_task_network(
+    library_model: str, feature_map: FeatureMap, params: dict[str, Any], **own: Any
+) -> RankingNetwork:
+    """deepctr-torch's ``library_model`` (WDL, DeepFM, DCN) over every field, linear and deep alike:
+    the shared parameters mapped onto its arguments, ``own`` the model's own ones."""
+    columns = feature_columns(feature_map, params["embedding_dim"])
+    model = getattr(import_deepctr().models, library_model)(
+        columns,
+        columns,
+        dnn_hidden_units=tuple(params["hidden_units"]),
+        dnn_dropout=params["dropout"],
+        l2_reg_embedding=params["embedding_l2"],
+        l2_reg_linear=params["embedding_l2"],
+        seed=params["seed"],
+        **own,
+    )
+    return RankingNetwork(model, feature_map, task_labels(feature_map, params.get("label")))

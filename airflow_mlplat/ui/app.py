@@ -10,14 +10,14 @@ a session, redirects to Airflow's login; the OpenAPI schema is served to logged-
 
 API (JSON):
     GET    /api/catalogue?q=&category=     categories and component forms
-    GET    /api/catalogue/{name}           one component's form
+    GET    /api/catalogue/{name}           one component's form (ranking_model.MODEL: a ranking model's)
     GET    /api/pipelines                  the pipeline files the user may read, and their problems
     POST   /api/validate                   {"pipeline"} -> {"valid", "problems"} (as if saved from the page)
     GET    /api/pipelines/{dag_id}         {"pipeline", "layout", "file"}
     PUT    /api/pipelines/{dag_id}         {"pipeline", "layout"}: validate, save, ask for a parse
                                            (422: invalid; 409: the name is another pipeline's or DAG's)
     DELETE /api/pipelines/{dag_id}
-    GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots
+    GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots, training steps
     GET    /api/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}
     GET    /openapi.json                   this API's schema
 Problems are ``{"where", "message", "text", "node", "field"}``; ``text`` is the CLI's line.

@@ -12,7 +12,7 @@ from typing import Any
 from airflow_mlplat.pipeline.errors import PipelineValidationError, Problem
 
 _NODE_WHERE = re.compile(r"^nodes\[(\d+)\](?: \([^)]*\))?(?::\s*(?P<field>.+))?$")
-_FIELD_IN_MESSAGE = re.compile(r"^(?P<field>(?:params|inputs)\.[A-Za-z0-9_]+)")
+_FIELD_IN_MESSAGE = re.compile(r"^(?P<field>(?:params|inputs|launcher)\.[A-Za-z0-9_]+)")
 
 
 def placed(problem: Problem, doc: Any) -> dict[str, Any]:

@@ -5,9 +5,13 @@ they submit (so a failed run's report is found too), else under the run root
 (``RUN_ROOT/DAG_ID/RUN_ID/**/report.json``). When the run's output cannot be read here (a
 cluster filesystem the API server does not mount) but the run was tracked (the ``tracking``
 XCom), the report and the plots come from MLflow, over its REST API (no mlflow import).
-Only files a report lists as artifacts are served, and only from inside that DAG's run folder
-(``RUN_ROOT/DAG_ID``, every path resolved first): the run must exist (checked in the metadata DB
-before anything touches the disk), so a run id or DAG id holding ``..`` reads nothing else.
+A run's deep training steps (``RankingModelOperator`` tasks) have no report: their result XCom
+(``output_path``, ``metrics``) names the published model folder, whose plots (the training curve)
+are served like a report's artifacts and whose metrics are shown under the task's id.
+Only files a report lists as artifacts (or a training step's published plots) are served, and
+only from inside that DAG's run folder (``RUN_ROOT/DAG_ID``, every path resolved first): the run
+must exist (checked in the metadata DB before anything touches the disk), so a run id or DAG id
+holding ``..`` reads nothing else.
 """
 
 from __future__ import annotations
@@ -159,6 +163,47 @@ def _reports(dag_id: str, run_id: str) -> dict[str, tuple[dict[str, Any], str]]:
     return found
 
 
+def _numbers(metrics: Any, prefix: str = "") -> dict[str, float]:
+    """The numeric metrics of a training result, nested ones named ``outer.inner``."""
+    found: dict[str, float] = {}
+    for name, value in metrics.items() if isinstance(metrics, dict) else ():
+        if isinstance(value, dict):
+            found.update(_numbers(value, f"{prefix}{name}."))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found[f"{prefix}{name}"] = value
+    return found
+
+
+def _training_steps(dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    """``{task_id: {"output_path", "metrics", "plots": [path], "registered"?}}`` of the run's deep
+    training tasks whose published model folder lies inside the DAG's run folder and is readable
+    here. Call after :func:`_run_state`: the run exists."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run_id, dag_ids=dag_id, key="return_value"))
+        results = {row.task_id: XComModel.deserialize_value(row) for row in rows}
+    steps: dict[str, dict[str, Any]] = {}
+    for task_id, result in results.items():
+        if not (isinstance(result, dict) and isinstance(result.get("output_path"), str) and "metrics" in result):
+            continue
+        local = _local_path(result["output_path"])
+        if local is None or not inside_dag_folder(str(local), dag_id) or not local.is_dir():
+            continue
+        folder = local.resolve()
+        plots = [
+            str(path)
+            for path in sorted(folder.iterdir())
+            if path.suffix.lower() in PLOT_SUFFIXES and path.is_file() and inside_dag_folder(str(path), dag_id)
+        ]
+        step = {"output_path": result["output_path"], "metrics": _numbers(result.get("metrics")), "plots": plots}
+        if isinstance(result.get("registered"), dict):
+            step["registered"] = result["registered"]
+        steps[task_id] = step
+    return steps
+
+
 def _artifact_lists(report: dict[str, Any]) -> dict[str, list[str]]:
     """``{node_id: [artifact url]}`` of a report, whatever shape a damaged report has."""
     nodes = report.get("nodes")
@@ -171,7 +216,10 @@ def _artifact_lists(report: dict[str, Any]) -> dict[str, list[str]]:
 
 def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
     """``{"state", "reports": {task: report}, "sources": {task: "run output"|"mlflow"}, "metrics": {node: {...}},
-    "plots": [{task, node, name, index}]}``."""
+    "plots": [{task, node, name, index}], "training": {task: {"output_path", "metrics", "registered"?}}}``.
+
+    Every Spark task's report counts (a pipeline with deep steps has several); a training step's
+    metrics are under its task id (= its node id), its plots name the task as their node."""
     state = _run_state(dag_id, run_id)
     reports: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -186,6 +234,12 @@ def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
             for index, artifact in enumerate(artifacts):
                 if artifact.lower().endswith(PLOT_SUFFIXES):
                     plots.append({"task": task_id, "node": node_id, "index": index, "name": Path(artifact).name})
+    training: dict[str, Any] = {}
+    for task_id, step in _training_steps(dag_id, run_id).items():
+        training[task_id] = {key: value for key, value in step.items() if key != "plots"}
+        metrics.setdefault(task_id, step["metrics"])
+        for index, plot in enumerate(step["plots"]):
+            plots.append({"task": task_id, "node": task_id, "index": index, "name": Path(plot).name})
     return {
         "dag_id": dag_id,
         "run_id": run_id,
@@ -194,6 +248,7 @@ def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
         "sources": sources,
         "metrics": metrics,
         "plots": plots,
+        "training": training,
     }
 
 
@@ -206,6 +261,12 @@ def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -
     """
     _run_state(dag_id, run_id)  # the run must exist before anything reads the disk
     entry = _reports(dag_id, run_id).get(task_id)
+    if entry is None:
+        step = _training_steps(dag_id, run_id).get(task_id)
+        plots = step["plots"] if step and node_id == task_id else []
+        if not 0 <= index < len(plots):
+            raise RunNotFound(f"run {run_id!r} of {dag_id!r} has no plot {index} of training step {task_id!r}")
+        return Path(plots[index]).name, Path(plots[index])
     artifacts = _artifact_lists(entry[0]).get(node_id, []) if entry else []
     if not 0 <= index < len(artifacts):
         raise RunNotFound(f"run {run_id!r} of {dag_id!r} has no artifact {index} of node {node_id!r}")

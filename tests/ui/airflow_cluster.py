@@ -1,4 +1,8 @@
-"""A real Airflow for the browser test: API server, scheduler (LocalExecutor) and DAG processor.
+"""A real Airflow for the browser tests: API server, scheduler (LocalExecutor) and DAG processor.
+
+With ``triggerer=True`` a triggerer runs too: deferrable tasks (a pipeline's deep training step,
+``RankingModelOperator``) wait in it. ``extra_env`` adds variables to every process (e.g. an
+``AIRFLOW_CONN_MLFLOW_DEFAULT``).
 
 Everything runs on 127.0.0.1 under a temporary AIRFLOW_HOME with SQLite; each process runs in
 its own process group, recorded in a ``ServiceState`` directory and stopped by PID.
@@ -26,6 +30,8 @@ class AirflowCluster:
     dags_folder: Path
     run_root: Path
     spark_conf_dir: Path
+    triggerer: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     states: list[ServiceState] = field(default_factory=list)
 
@@ -66,6 +72,7 @@ class AirflowCluster:
             PYSPARK_PYTHON=sys.executable,
             PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         )
+        env.update(self.extra_env)
         return env
 
     def _start(self, name: str, args: list[str], port: int | None) -> None:
@@ -97,6 +104,8 @@ class AirflowCluster:
         )
         self._start("dag-processor", ["dag-processor"], None)
         self._start("scheduler", ["scheduler", "--skip-serve-logs"], None)
+        if self.triggerer:
+            self._start("triggerer", ["triggerer", "--skip-serve-logs"], None)
 
     def stop(self) -> None:
         for state in reversed(self.states):

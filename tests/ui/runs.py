@@ -22,6 +22,19 @@ def add_dag_run(dag_id: str, run_id: str) -> None:
             session.add(DagRun(dag_id=dag_id, run_id=run_id, run_type=DagRunType.MANUAL, state=DagRunState.SUCCESS))
 
 
+def add_task_instance(dag_id: str, run_id: str, task_id: str) -> None:
+    """A task instance of an existing run (an XCom needs one), idempotent."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import insert, select
+
+    with create_session() as session:
+        where = (TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id)
+        if session.scalar(select(TaskInstance.id).where(*where)) is None:
+            values = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": -1, "pool": "default_pool"}
+            session.execute(insert(TaskInstance.__table__).values(**values))
+
+
 def write_run_output(run_root: Path, dag_id: str, run_id: str, content: bytes, artifact: Path | None = None) -> Path:
     """``RUN_ROOT/DAG/RUN/run_pipeline/report.json`` listing one plot of node ``evaluate``; returns the plot's path.
 

@@ -6,11 +6,16 @@ import copy
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from airflow_mlplat.components.registry import get_component, iter_components
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
+from airflow_mlplat.ranking.node import ranking_spec
+from airflow_mlplat.ranking.params import MODELS, launcher_params, model_params
+
+CTR_DEEPFM = Path(__file__).parents[1] / "airflow" / "pipelines" / "ctr_deepfm.json"
 
 SMALL_PIPELINE = {
     "name": "ui_small",
@@ -43,7 +48,8 @@ def test_the_page_without_a_session_redirects_to_login(client):
 
 def test_catalogue_lists_every_component_with_generated_forms(client, admin):
     body = client.get("/mlplat/api/catalogue", headers=admin).json()
-    assert len(body["components"]) == len(list(iter_components()))
+    # every component, and one entry per ranking model (a ranking_model node with that model)
+    assert len(body["components"]) == len(list(iter_components())) + len(MODELS)
     assert {c["name"] for c in body["categories"]} >= {"datasets", "classification", "evaluation"}
     gbdt = next(c for c in body["components"] if c["name"] == "gbdt_classifier")
     max_iter = next(p for p in gbdt["params"] if p["name"] == "max_iter")
@@ -56,6 +62,30 @@ def test_catalogue_lists_every_component_with_generated_forms(client, admin):
         if p["name"] == "to_type"
     )
     assert to_type["widget"] == "select" and "double" in to_type["enum"]
+
+
+def test_catalogue_lists_the_ranking_models_with_their_declared_forms(client, admin):
+    body = client.get("/mlplat/api/catalogue", params={"category": "ranking models"}, headers=admin).json()
+    assert [c["name"] for c in body["components"]] == [f"ranking_model.{m}" for m in MODELS]
+    assert {"name": "ranking models", "count": len(MODELS)} in body["categories"]
+    dcn = client.get("/mlplat/api/catalogue/ranking_model.dcn", headers=admin).json()
+    assert (dcn["component"], dcn["model"]) == ("ranking_model", "dcn")
+    assert [p["name"] for p in dcn["params"]] == [p.name for p in model_params("dcn")]
+    cross = next(p for p in dcn["params"] if p["name"] == "cross_layers")
+    assert {k: cross[k] for k in model_params("dcn")[-1].to_dict()} == model_params("dcn")[-1].to_dict()
+    assert [p["name"] for p in dcn["launcher"]] == [p.name for p in launcher_params()]
+    assert [p["name"] for p in dcn["inputs"]] == [p.name for p in ranking_spec().inputs]
+    assert [p["name"] for p in dcn["outputs"]] == ["model", "predictions"]
+    found = client.get("/mlplat/api/catalogue", params={"q": "deepfm"}, headers=admin).json()
+    assert [c["name"] for c in found["components"]] == ["ranking_model.deepfm"]
+    assert client.get("/mlplat/api/catalogue/ranking_model.lr", headers=admin).status_code == 404
+
+
+def test_a_launcher_problem_is_placed_on_its_field(client, admin):
+    doc = json.loads(CTR_DEEPFM.read_text())
+    next(n for n in doc["nodes"] if n["id"] == "deepfm")["launcher"]["workers"] = 0
+    body = client.post("/mlplat/api/validate", json={"pipeline": doc}, headers=admin).json()
+    assert [(p["node"], p["field"]) for p in body["problems"]] == [("deepfm", "launcher.workers")]
 
 
 def test_catalogue_search_and_category(client, admin):

@@ -91,12 +91,22 @@ try {
   log("nodes placed");
 
   for (const [src, out, dst, input] of EDGES) {
-    const a = await app.locator(`.port.out[data-node="${src}"][data-out="${out}"]`).boundingBox();
-    const b = await app.locator(`.port.in[data-node="${dst}"][data-in="${input}"]`).boundingBox();
-    await page.mouse.move(a.x + a.width - 3, a.y + 8);
-    await page.mouse.down();
-    await page.mouse.move(b.x + 4, b.y + 8, { steps: 10 });
-    await page.mouse.up();
+    const edge = `#edges path.edge[data-edge="${src}.${out}->${dst}.${input}"]`;
+    // The canvas re-renders after each validation round trip: a port measured just before it is
+    // replaced has no box, and a drag on a busy machine can be lost; measure and drag again.
+    for (let attempt = 0; attempt < 5 && !(await app.locator(edge).count()); attempt++) {
+      const a = await app.locator(`.port.out[data-node="${src}"][data-out="${out}"]`).boundingBox();
+      const b = await app.locator(`.port.in[data-node="${dst}"][data-in="${input}"]`).boundingBox();
+      if (!a || !b) {
+        await page.waitForTimeout(300);
+        continue;
+      }
+      await page.mouse.move(a.x + a.width - 3, a.y + 8);
+      await page.mouse.down();
+      await page.mouse.move(b.x + 4, b.y + 8, { steps: 10 });
+      await page.mouse.up();
+      await app.waitForSelector(edge, { timeout: 3000 }).catch(() => log(`edge ${src}.${out} -> ${dst}.${input} not drawn yet`));
+    }
   }
   await page.waitForTimeout(600);
   const edges = await app.locator("#edges path.edge").count();

@@ -10,7 +10,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const state = {
   components: {}, // name -> form (from /api/catalogue)
-  nodes: [], // {id, component, params, inputs: {port: "node.port"}, x, y, description}
+  nodes: [], // {id, component, params, inputs: {port: "node.port"}, x, y, description; ranking_model: model, launcher}
   selected: null,
   problems: [], // placed problems of the last validation
   dagReady: false,
@@ -84,7 +84,7 @@ function renderCatalogue() {
       el(
         "li",
         { dataset: { component: form.name }, title: form.description, onmousedown: (e) => startPaletteDrag(e, form.name) },
-        form.name,
+        form.title ?? form.name,
         el("small", {}, form.summary),
       ),
     );
@@ -93,15 +93,23 @@ function renderCatalogue() {
 
 // ---------- canvas: nodes, ports, edges ----------
 
+// The catalogue entry a node was made from: its component's, or a ranking model's (ranking_model.MODEL).
+function formOf(node) {
+  return state.components[node.model ? `${node.component}.${node.model}` : node.component];
+}
+
 function uniqueId(component) {
-  const base = component.replace(/^(synthetic_|binary_classification_)/, "").replace(/_(classifier|columns|missing)$/, "");
+  const base = component.replace(/^ranking_model\./, "").replace(/^(synthetic_|binary_classification_)/, "").replace(/_(classifier|columns|missing)$/, "");
   let id = IDENTIFIER.test(base) ? base : "node";
   for (let i = 2; state.nodes.some((n) => n.id === id); i++) id = `${base}_${i}`;
   return id;
 }
 
-function addNode(component, x, y) {
-  const node = { id: uniqueId(component), component, params: {}, inputs: {}, x: Math.max(0, x), y: Math.max(0, y) };
+function addNode(entry, x, y) {
+  const form = state.components[entry];
+  const component = form?.component ?? entry;
+  const node = { id: uniqueId(entry), component, params: {}, inputs: {}, x: Math.max(0, x), y: Math.max(0, y) };
+  if (form?.model) Object.assign(node, { model: form.model, launcher: {} });
   state.nodes.push(node);
   select(node.id);
   changed();
@@ -120,7 +128,7 @@ function renderCanvas() {
   canvas.querySelectorAll(".node").forEach((n) => n.remove());
   $("hint").hidden = state.nodes.length > 0;
   for (const node of state.nodes) {
-    const form = state.components[node.component];
+    const form = formOf(node);
     const problems = problemsOf(node.id);
     const badInputs = new Set(problems.map((p) => p.field).filter((f) => f?.startsWith("inputs.")).map((f) => f.slice(7)));
     const inputs = (form?.inputs ?? []).map((port) =>
@@ -154,7 +162,7 @@ function renderCanvas() {
         style: `left:${node.x}px;top:${node.y}px`,
         onmousedown: () => select(node.id),
       },
-      el("header", { onmousedown: (e) => startMove(e, node) }, node.id, el("span", { class: "kind" }, node.component)),
+      el("header", { onmousedown: (e) => startMove(e, node) }, node.id, el("span", { class: "kind" }, node.model ? `${node.component}: ${node.model}` : node.component)),
       el("div", { class: "ports" }, el("div", {}, inputs), el("div", {}, outputs)),
       problems.length ? el("div", { class: "badge" }, `${problems.length} problem${problems.length > 1 ? "s" : ""}`) : null,
     );
@@ -274,18 +282,21 @@ function select(id) {
 }
 
 function shown(value) {
-  if (value === undefined || value === null) return "";
+  if (value === undefined) return "";
+  if (value === null) return "null";
   if (typeof value === "object" && !Array.isArray(value) && "$param" in value) return `$${value.$param}`;
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(", ");
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
 
-// What a field's text means: "" -> unset (the default applies), "$name" -> a pipeline param reference;
+// What a field's text means: "" -> unset (the default applies), "$name" -> a pipeline param reference,
+// "null" in a nullable field -> null (none, e.g. no prediction column);
 // otherwise the widget's type. Text that does not parse stays text, so the validator names it.
 function parsed(param, text) {
   const raw = text.trim();
   if (raw === "") return undefined;
+  if (raw === "null" && param.nullable) return null;
   if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) return { $param: raw.slice(1) };
   if (param.widget === "integer" || param.widget === "number") return raw !== "" && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   if (param.widget === "list") return raw.split(",").map((s) => s.trim()).filter(Boolean);
@@ -299,30 +310,34 @@ function parsed(param, text) {
   return raw;
 }
 
-function field(node, param, problems) {
-  const errors = problems.filter((p) => p.field === `params.${param.name}`);
-  const current = node.params[param.name];
+// One generated field of a node's params (or, for a ranking model, its launcher settings).
+function field(node, param, problems, section = "params") {
+  const path = `${section}.${param.name}`;
+  const errors = problems.filter((p) => p.field === path);
+  const values = (node[section] ??= {});
+  const current = values[param.name];
   const set = (value) => {
-    if (value === undefined) delete node.params[param.name];
-    else node.params[param.name] = value;
+    if (value === undefined) delete values[param.name];
+    else values[param.name] = value;
     changed(false);
   };
+  const data = section === "params" ? { param: param.name } : { [section]: param.name };
   let input;
   if (param.widget === "select") {
-    input = el("select", { dataset: { param: param.name }, onchange: (e) => set(e.target.value === "" ? undefined : e.target.value) });
+    input = el("select", { dataset: data, onchange: (e) => set(e.target.value === "" ? undefined : e.target.value) });
     input.append(el("option", { value: "" }, `(default: ${shown(param.default)})`));
     for (const option of param.enum) input.append(el("option", { value: option, selected: current === option }, String(option)));
   } else if (param.widget === "checkbox") {
     input = el("input", {
       type: "checkbox",
-      dataset: { param: param.name },
+      dataset: data,
       checked: (current ?? param.default) === true,
       onchange: (e) => set(e.target.checked === param.default ? undefined : e.target.checked),
     });
   } else {
     input = el("input", {
       type: "text",
-      dataset: { param: param.name },
+      dataset: data,
       value: shown(current),
       placeholder: param.required ? "required" : `default: ${shown(param.default)}`,
       onchange: (e) => set(parsed(param, e.target.value)),
@@ -334,11 +349,11 @@ function field(node, param, problems) {
     .join(", ");
   return el(
     "label",
-    { class: `field${errors.length ? " has-error" : ""}`, dataset: { field: `params.${param.name}` } },
+    { class: `field${errors.length ? " has-error" : ""}`, dataset: { field: path } },
     el("span", {}, `${param.name}${param.required ? " *" : ""} `, el("span", { class: "help" }, `${param.type}${bounds ? `, ${bounds}` : ""}`)),
     input,
     el("div", { class: "help" }, param.help),
-    errors.map((p) => el("div", { class: "error", dataset: { error: `params.${param.name}` } }, p.message)),
+    errors.map((p) => el("div", { class: "error", dataset: { error: path } }, p.message)),
   );
 }
 
@@ -346,9 +361,12 @@ function renderInspector() {
   const panel = $("inspector");
   const node = nodeById(state.selected);
   if (!node) return panel.replaceChildren(el("p", { class: "muted" }, "Select a node to edit its parameters."));
-  const form = state.components[node.component];
+  const form = formOf(node);
   const problems = problemsOf(node.id);
-  const placedFields = new Set((form?.params ?? []).map((p) => `params.${p.name}`));
+  const placedFields = new Set([
+    ...(form?.params ?? []).map((p) => `params.${p.name}`),
+    ...(form?.launcher ?? []).map((p) => `launcher.${p.name}`),
+  ]);
   const other = problems.filter((p) => !placedFields.has(p.field));
   const idInput = el("input", {
     type: "text",
@@ -358,7 +376,7 @@ function renderInspector() {
   });
   fill(
     panel,
-    el("h3", {}, `${node.id} `, el("span", { class: "muted" }, `(${node.component})`)),
+    el("h3", {}, `${node.id} `, el("span", { class: "muted" }, `(${node.model ? `${node.component}: ${node.model}` : node.component})`)),
     el("div", { class: "help" }, form?.summary ?? ""),
     el("label", {}, "Node id ", idInput),
     el(
@@ -380,6 +398,9 @@ function renderInspector() {
     ),
     el("h3", {}, "Parameters"),
     (form?.params ?? []).map((param) => field(node, param, problems)),
+    form?.launcher
+      ? el("div", { id: "launcher" }, el("h3", {}, "Launcher"), form.launcher.map((param) => field(node, param, problems, "launcher")))
+      : null,
     other.length ? el("ul", { class: "problems", id: "node-problems" }, other.map((p) => el("li", {}, p.text))) : null,
     el("button", { type: "button", id: "delete-node", onclick: () => deleteNode(node) }, "Delete node"),
   );
@@ -406,23 +427,30 @@ function deleteNode(node) {
 
 // ---------- the document, validation, save ----------
 
-function pipelineParams() {
+// A settings textarea's JSON object; {} when empty, null when it is not JSON.
+function jsonObject(id) {
   try {
-    const value = JSON.parse($("params").value || "{}");
+    const value = JSON.parse($(id).value || "{}");
     return typeof value === "object" && value && !Array.isArray(value) ? value : {};
   } catch {
     return null;
   }
 }
 
+const pipelineParams = () => jsonObject("params");
+
 function documentOf() {
   const doc = { name: $("pipeline-name").value.trim(), description: $("description").value };
   const params = pipelineParams();
   if (params && Object.keys(params).length) doc.params = params;
+  const register = jsonObject("register");
+  if (register && Object.keys(register).length) doc.register = register;
   doc.nodes = state.nodes.map((n) => {
     const node = { id: n.id, component: n.component };
+    if (n.model !== undefined) node.model = n.model;
     if (n.description) node.description = n.description;
     if (Object.keys(n.params).length) node.params = n.params;
+    if (n.launcher && Object.keys(n.launcher).length) node.launcher = n.launcher;
     if (Object.keys(n.inputs).length) node.inputs = n.inputs;
     return node;
   });
@@ -453,7 +481,8 @@ function showProblems(problems) {
 
 async function validate() {
   if (!state.nodes.length) return showProblems([]);
-  if (pipelineParams() === null) return showProblems([{ where: "params", message: "is not valid JSON", text: "params: is not valid JSON" }]);
+  for (const id of ["params", "register"])
+    if (jsonObject(id) === null) return showProblems([{ where: id, message: "is not valid JSON", text: `${id}: is not valid JSON` }]);
   const { data } = await call("POST", `${API}/validate`, { pipeline: documentOf() });
   showProblems(data?.problems ?? []);
   if (data?.valid) status(`valid: ${state.nodes.length} nodes`);
@@ -562,6 +591,16 @@ function renderResults(run) {
       const href = `${t.uri.replace(/\/$/, "")}/#/experiments/${t.experiment_id}/runs/${t.run_id}`;
       return el("div", {}, source, " · ", el("a", { href, target: "_blank", rel: "noopener" }, "MLflow run"));
     }),
+    Object.entries(run.training ?? {}).map(([task, step]) =>
+      el(
+        "div",
+        { class: "help", dataset: { training: task } },
+        `${task}: trained model at ${step.output_path}`,
+        step.registered
+          ? el("span", { dataset: { registered: task } }, ` · registered ${step.registered.name} version ${step.registered.version}`)
+          : null,
+      ),
+    ),
     rows.length
       ? el("table", { id: "metrics" }, el("tr", {}, el("th", {}, "node"), el("th", {}, "metric"), el("th", {}, "value")), rows)
       : el("p", { class: "muted" }, run.state === "success" ? "no metrics" : "waiting for metrics…"),
@@ -612,7 +651,14 @@ async function openPipeline(name) {
   $("pipeline-name").value = doc.name;
   $("description").value = doc.description ?? "";
   $("params").value = JSON.stringify(doc.params ?? {}, null, 1);
-  state.nodes = doc.nodes.map((n) => ({ ...n, params: { ...(n.params ?? {}) }, inputs: { ...(n.inputs ?? {}) }, ...layout[n.id] }));
+  $("register").value = doc.register ? JSON.stringify(doc.register) : "";
+  state.nodes = doc.nodes.map((n) => ({
+    ...n,
+    params: { ...(n.params ?? {}) },
+    inputs: { ...(n.inputs ?? {}) },
+    ...(n.launcher ? { launcher: { ...n.launcher } } : {}),
+    ...layout[n.id],
+  }));
   state.selected = null;
   changed();
   $("results").hidden = true;
@@ -624,6 +670,7 @@ function newPipeline() {
   $("pipeline-name").value = "my_pipeline";
   $("description").value = "";
   $("params").value = "{}";
+  $("register").value = "";
   $("results").hidden = true;
   changed();
 }
@@ -640,6 +687,7 @@ $("open-pipeline").addEventListener("change", (e) => e.target.value && openPipel
 $("pipeline-name").addEventListener("change", () => changed(false));
 $("description").addEventListener("change", () => changed(false));
 $("params").addEventListener("change", () => changed(false));
+$("register").addEventListener("change", () => changed(false));
 $("canvas").addEventListener("keydown", (e) => {
   if ((e.key === "Delete" || e.key === "Backspace") && state.selected && e.target === $("canvas")) deleteNode(nodeById(state.selected));
 });

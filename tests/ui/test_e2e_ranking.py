@@ -1,0 +1,146 @@
+"""End to end in a real headless Chromium: a pipeline with a deep step, built on the canvas.
+
+Against a real Airflow (API server, scheduler, DAG processor and a triggerer, where the deferred
+training task waits) and a real MLflow server. The browser finds the ranking models in their
+category, builds read table -> split -> encode features -> DeepFM (2 DDP workers, local launcher)
+-> evaluate, registering the model, sees an invalid launcher setting's error on its field, saves,
+triggers, and reads the AUC, the deep step's metrics and its training curve on the results page;
+opened again, the saved pipeline shows the same model, params and launcher settings.
+The table (3000 synthetic click rows, ``ranking.synthetic``) is written as parquet under the page's
+data root (``$AIRFLOW_HOME/mlplat-data``) by the fixture. Screenshots go to
+``test-output/ui-e2e-ranking/``.
+
+Needs what ``test_e2e_browser`` needs (Debian's chromium, ``ui/node_modules``) and torch.
+It starts Spark and training workers: run it under the machine's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
+from tests.airflow.conftest import SPARK_DEFAULTS
+
+from .airflow_cluster import AirflowCluster
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+UI_DIR = REPO_ROOT / "ui"
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = REPO_ROOT / "test-output" / "ui-e2e-ranking"
+PIPELINE = "ctr_deepfm_canvas"
+ROWS = 3000
+
+
+def write_clicks(path: Path) -> None:
+    """``ROWS`` synthetic click rows (the generator ``synthetic_ctr`` uses) as one parquet file."""
+    import numpy as np
+
+    from airflow_mlplat.ranking.synthetic import SyntheticCtr
+
+    frame = SyntheticCtr(fields=5, max_cardinality=200, max_history=6, seed=3).generate(np.arange(ROWS))
+    path.parent.mkdir(parents=True)
+    frame.to_parquet(path, index=False)
+
+
+@pytest.fixture
+def airflow(tmp_path: Path, mlflow_server: str):
+    dags = tmp_path / "dags"
+    (dags / "pipelines").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "dags" / "pipeline_dags.py", dags)
+    conf_dir = tmp_path / "spark-conf"
+    conf_dir.mkdir()
+    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in SPARK_DEFAULTS.items()))
+    home = tmp_path / "airflow"
+    home.mkdir()
+    write_clicks(home / "mlplat-data" / "clicks.parquet")  # under the page's default data root
+    cluster = AirflowCluster(
+        home=home,
+        dags_folder=dags,
+        run_root=tmp_path / "runs",
+        spark_conf_dir=conf_dir,
+        triggerer=True,
+        extra_env={"AIRFLOW_CONN_MLFLOW_DEFAULT": mlflow_server, "MLPLAT_LAUNCHER_ROOT": str(tmp_path / "launcher")},
+    )
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        print(cluster.logs(3000))
+
+
+def test_build_a_deep_pipeline_train_and_see_auc_and_training_curve(
+    airflow: AirflowCluster, mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make chromium` (part of `make test`)"
+    assert (UI_DIR / "node_modules" / "playwright-core").exists(), "run `make ui` (part of `make test`)"
+    if OUTPUT.exists():
+        shutil.rmtree(OUTPUT)
+    OUTPUT.mkdir(parents=True)
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "HOME": str(tmp_path),
+        "MLPLAT_URL": airflow.url,
+        "MLPLAT_TOKEN": airflow.token(),
+        "MLPLAT_OUT": str(OUTPUT),
+        "MLPLAT_PIPELINE": PIPELINE,
+        "MLPLAT_TABLE": str(airflow.home / "mlplat-data" / "clicks.parquet"),
+        "CHROMIUM": str(CHROMIUM),
+    }
+    run = subprocess.run(
+        ["node", "e2e/ranking.e2e.mjs"], cwd=UI_DIR, env=env, capture_output=True, text=True, timeout=840
+    )
+    print(run.stderr[-4000:])
+    print(f"screenshots: {OUTPUT}")
+    assert run.returncode == 0, run.stderr[-4000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert result["ranking_entries"] == 5  # one catalogue entry per model, in their own category
+    assert result["state"] == "success"
+    assert 0.55 < result["auc"] <= 1.0  # spark_stage_2's evaluation of DeepFM's test predictions
+    assert result["auc"] == pytest.approx(result["test_auc"], abs=2e-4)  # = the trainer's own test AUC
+    assert result["curve_width"] > 100  # the training curve PNG was served and decoded
+    assert "deepfm.val_auc_label" in result["deep_metrics"]
+    assert result["registered"].startswith(f"· registered {PIPELINE} version 1")
+    for shot in ("editor.png", "editor-invalid.png", "results.png", "training-curve.png"):
+        assert (OUTPUT / shot).stat().st_size > 10_000
+
+    # Opened again from its file, the canvas shows the same model, params and launcher settings.
+    assert result["reopened"] == {
+        "kind": "ranking_model: deepfm",
+        "hidden_units": "[32,16]",
+        "workers": "2",
+        "memory": "2Gi",
+        "register": json.dumps({"name": PIPELINE, "model": "deepfm.model"}, separators=(",", ":")),
+    }
+
+    # The training task deferred: it waited for its workers in the triggerer.
+    assert list(airflow.home.glob("logs/dag_id=*/run_id=*/task_id=deepfm/*.trigger.*.log"))
+
+    # The saved file is the pipeline the canvas built: the deep node keeps its model, params and launcher.
+    saved = json.loads((airflow.dags_folder / "pipelines" / f"{PIPELINE}.json").read_text())
+    deepfm = next(n for n in saved["nodes"] if n["id"] == "deepfm")
+    assert deepfm["component"] == "ranking_model" and deepfm["model"] == "deepfm"
+    assert deepfm["params"] == {
+        "embedding_dim": 8, "hidden_units": [32, 16], "batch_size": 256, "epochs": 3, "learning_rate": 0.01
+    }  # fmt: skip
+    assert deepfm["launcher"] == {"workers": 2, "cpu": "1", "memory": "2Gi", "timeout": 600}
+    assert saved["register"] == {"name": PIPELINE, "model": "deepfm.model"}
+    # validated with the cluster's page data root ($AIRFLOW_HOME/mlplat-data of its AIRFLOW_HOME)
+    monkeypatch.setenv("AIRFLOW__MLPLAT__PAGE_DATA_ROOTS", str(airflow.home / "mlplat-data"))
+    validate_pipeline(saved, source="saved")
+    # The inline error was the validator's own message for that launcher setting.
+    deepfm["launcher"]["workers"] = 0
+    with pytest.raises(PipelineValidationError) as error:
+        validate_pipeline(saved)
+    assert [p.message for p in error.value.problems] == [result["inline_error"]]
+
+    from mlflow import MlflowClient
+
+    [version] = MlflowClient(mlflow_server).search_model_versions(f"name='{PIPELINE}'")
+    assert version.version == "1"

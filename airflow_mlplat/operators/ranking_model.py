@@ -6,7 +6,7 @@ on its own in a DAG file too. Importing this module imports neither torch nor ml
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
@@ -73,8 +73,6 @@ class RankingModelOperator(DistributedTrainingOperator):
         self.register = dict(register) if register else None
         self.mlflow_conn_id = mlflow_conn_id
         self.pipeline_name = pipeline_name
-
-    template_fields: Sequence[str] = DistributedTrainingOperator.template_fields
 
     def execute(self, context: Context) -> dict[str, Any]:
         return self._registered(context, super().execute(context))

@@ -123,7 +123,7 @@ def split(pipeline: Pipeline, run_dir: str, source: str = "pipeline") -> list[Sp
         ups = {task_of[up] for node in members for up in upstream_ids(node)} - {task_of[members[0].id]}
         return tuple(sorted(ups))
 
-    order = {node_id: index for index, node_id in enumerate(topological_order(pipeline.nodes))}
+    order = {node_id: index for index, node_id in enumerate(stage)}  # stage_numbers keeps topological order
     steps: list[tuple[int, SparkStage | DeepStep]] = []
     for number, task_id in spark_task.items():
         members = [n for n in pipeline.nodes if not is_deep(n) and stage[n.id] == number]

@@ -14,34 +14,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
-from tests.airflow.conftest import SPARK_DEFAULTS
 
 from .airflow_cluster import AirflowCluster
+from .browser import REPO_ROOT, cluster_folders, run_page_script
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UI_DIR = REPO_ROOT / "ui"
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = REPO_ROOT / "test-output" / "ui-e2e"
 PIPELINE = "purchase_intent_canvas"
 
 
 @pytest.fixture
 def airflow(tmp_path: Path):
-    dags = tmp_path / "dags"
-    (dags / "pipelines").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "dags" / "pipeline_dags.py", dags)
+    dags, conf_dir, home = cluster_folders(tmp_path)
     shutil.copy(REPO_ROOT / "dags" / "pipelines" / "purchase_intent_gbdt.json", dags / "pipelines")
-    conf_dir = tmp_path / "spark-conf"
-    conf_dir.mkdir()
-    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in SPARK_DEFAULTS.items()))
-    home = tmp_path / "airflow"
-    home.mkdir()
     cluster = AirflowCluster(home=home, dags_folder=dags, run_root=tmp_path / "runs", spark_conf_dir=conf_dir)
     try:
         cluster.start()
@@ -52,27 +41,7 @@ def airflow(tmp_path: Path):
 
 
 def test_build_save_trigger_and_see_the_auc(airflow: AirflowCluster, tmp_path: Path):
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make chromium` (part of `make test`)"
-    assert (UI_DIR / "node_modules" / "playwright-core").exists(), "run `make ui` (part of `make test`)"
-    if OUTPUT.exists():
-        shutil.rmtree(OUTPUT)
-    OUTPUT.mkdir(parents=True)
-    env = {
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-        "HOME": str(tmp_path),
-        "MLPLAT_URL": airflow.url,
-        "MLPLAT_TOKEN": airflow.token(),
-        "MLPLAT_OUT": str(OUTPUT),
-        "MLPLAT_PIPELINE": PIPELINE,
-        "CHROMIUM": str(CHROMIUM),
-    }
-    run = subprocess.run(
-        ["node", "e2e/editor.e2e.mjs"], cwd=UI_DIR, env=env, capture_output=True, text=True, timeout=420
-    )
-    print(run.stderr[-4000:])
-    print(f"screenshots: {OUTPUT}")
-    assert run.returncode == 0, run.stderr[-4000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_page_script("editor.e2e.mjs", airflow, OUTPUT, tmp_path, {"MLPLAT_PIPELINE": PIPELINE}, timeout=420)
 
     assert result["state"] == "success"
     assert 0.6 < result["auc"] <= 1.0

@@ -17,20 +17,15 @@ It starts Spark and training workers: run it under the machine's lock.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
-from tests.airflow.conftest import SPARK_DEFAULTS
 
 from .airflow_cluster import AirflowCluster
+from .browser import REPO_ROOT, cluster_folders, run_page_script
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-UI_DIR = REPO_ROOT / "ui"
-CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = REPO_ROOT / "test-output" / "ui-e2e-ranking"
 PIPELINE = "ctr_deepfm_canvas"
 ROWS = 3000
@@ -49,14 +44,7 @@ def write_clicks(path: Path) -> None:
 
 @pytest.fixture
 def airflow(tmp_path: Path, mlflow_server: str):
-    dags = tmp_path / "dags"
-    (dags / "pipelines").mkdir(parents=True)
-    shutil.copy(REPO_ROOT / "dags" / "pipeline_dags.py", dags)
-    conf_dir = tmp_path / "spark-conf"
-    conf_dir.mkdir()
-    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in SPARK_DEFAULTS.items()))
-    home = tmp_path / "airflow"
-    home.mkdir()
+    dags, conf_dir, home = cluster_folders(tmp_path)
     write_clicks(home / "mlplat-data" / "clicks.parquet")  # under the page's default data root
     cluster = AirflowCluster(
         home=home,
@@ -77,28 +65,10 @@ def airflow(tmp_path: Path, mlflow_server: str):
 def test_build_a_deep_pipeline_train_and_see_auc_and_training_curve(
     airflow: AirflowCluster, mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make chromium` (part of `make test`)"
-    assert (UI_DIR / "node_modules" / "playwright-core").exists(), "run `make ui` (part of `make test`)"
-    if OUTPUT.exists():
-        shutil.rmtree(OUTPUT)
-    OUTPUT.mkdir(parents=True)
-    env = {
-        "PATH": "/usr/bin:/bin:/usr/local/bin",
-        "HOME": str(tmp_path),
-        "MLPLAT_URL": airflow.url,
-        "MLPLAT_TOKEN": airflow.token(),
-        "MLPLAT_OUT": str(OUTPUT),
-        "MLPLAT_PIPELINE": PIPELINE,
-        "MLPLAT_TABLE": str(airflow.home / "mlplat-data" / "clicks.parquet"),
-        "CHROMIUM": str(CHROMIUM),
-    }
-    run = subprocess.run(
-        ["node", "e2e/ranking.e2e.mjs"], cwd=UI_DIR, env=env, capture_output=True, text=True, timeout=840
+    table = airflow.home / "mlplat-data" / "clicks.parquet"
+    result = run_page_script(
+        "ranking.e2e.mjs", airflow, OUTPUT, tmp_path, {"MLPLAT_PIPELINE": PIPELINE, "MLPLAT_TABLE": str(table)}, 840
     )
-    print(run.stderr[-4000:])
-    print(f"screenshots: {OUTPUT}")
-    assert run.returncode == 0, run.stderr[-4000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
 
     assert result["ranking_entries"] == 5  # one catalogue entry per model, in their own category
     assert result["state"] == "success"

@@ -8,18 +8,13 @@
 // MLPLAT_TABLE (the parquet file the pipeline reads).
 // Prints one JSON line {"state", "auc", "test_auc", "run_id", "inline_error", "ranking_entries", "curve_width",
 // "deep_metrics", "registered", "reopened"} on success.
-import { chromium } from "playwright-core";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectEdges, log, placeNodes, saveTriggerAndWait, settings, type, withBrowser } from "./canvas.mjs";
 
-const base = process.env.MLPLAT_URL;
-const token = process.env.MLPLAT_TOKEN;
-const out = process.env.MLPLAT_OUT ?? "test-output";
+const { base, token, out } = settings();
 const name = process.env.MLPLAT_PIPELINE ?? "ctr_deepfm_canvas";
 const table = process.env.MLPLAT_TABLE;
-if (!base || !token || !table) throw new Error("MLPLAT_URL, MLPLAT_TOKEN and MLPLAT_TABLE must be set");
-mkdirSync(out, { recursive: true });
+if (!table) throw new Error("MLPLAT_TABLE must be set");
 
 // [catalogue entry, node id it gets, canvas x, y, {param: text}, {launcher setting: text}]
 const NODES = [
@@ -52,31 +47,7 @@ const EDGES = [
   ["deepfm", "predictions", "evaluation", "data"],
 ];
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "mlplat-chromium-")), {
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1500, height: 1000 },
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-const log = (...args) => console.error("[e2e]", ...args);
-
-async function type(app, page, selector, text) {
-  const input = app.locator(selector);
-  if ((await input.evaluate((e) => e.tagName)) === "SELECT") await input.selectOption(text);
-  else {
-    await input.fill(text);
-    await input.press("Tab");
-  }
-  await page.waitForTimeout(350); // the validation round trip re-renders the form
-}
-
-try {
-  await context.addCookies([{ name: "_token", value: token, url: base }]);
-  const page = await context.newPage();
-  page.on("pageerror", (e) => log("page error:", e.message));
+await withBrowser({ base, token, out }, { width: 1500, height: 1000 }, async (page) => {
   await page.goto(`${base}/mlplat/`);
   const app = page.mainFrame();
   await app.waitForSelector("body[data-ready=true]", { timeout: 60000 });
@@ -89,44 +60,8 @@ try {
   if (others) throw new Error(`the ranking models category lists ${others} other components`);
   await app.selectOption("#category", "");
 
-  const canvas = await app.locator("#canvas").boundingBox();
-  for (const [entry, id, x, y, params, launcher = {}] of NODES) {
-    await app.fill("#search", entry.replace(/^ranking_model\./, ""));
-    const item = app.locator(`#components li[data-component="${entry}"]`);
-    await item.scrollIntoViewIfNeeded();
-    const from = await item.boundingBox();
-    await page.mouse.move(from.x + 20, from.y + 10);
-    await page.mouse.down();
-    await page.mouse.move(canvas.x + x + 40, canvas.y + y + 20, { steps: 8 });
-    await page.mouse.up();
-    await app.waitForSelector(`.node[data-node="${id}"]`);
-    for (const [param, text] of Object.entries(params)) await type(app, page, `#inspector [data-param="${param}"]`, text);
-    for (const [setting, text] of Object.entries(launcher)) await type(app, page, `#inspector [data-launcher="${setting}"]`, text);
-  }
-  log("nodes placed");
-
-  for (const [src, port, dst, input] of EDGES) {
-    const edge = `#edges path.edge[data-edge="${src}.${port}->${dst}.${input}"]`;
-    // The canvas re-renders after each validation round trip: a port measured just before it is
-    // replaced has no box, and a drag on a busy machine can be lost; measure and drag again.
-    for (let attempt = 0; attempt < 5 && !(await app.locator(edge).count()); attempt++) {
-      const a = await app.locator(`.port.out[data-node="${src}"][data-out="${port}"]`).boundingBox();
-      const b = await app.locator(`.port.in[data-node="${dst}"][data-in="${input}"]`).boundingBox();
-      if (!a || !b) {
-        await page.waitForTimeout(300);
-        continue;
-      }
-      await page.mouse.move(a.x + a.width - 3, a.y + 8);
-      await page.mouse.down();
-      await page.mouse.move(b.x + 4, b.y + 8, { steps: 10 });
-      await page.mouse.up();
-      await app.waitForSelector(edge, { timeout: 3000 }).catch(() => log(`edge ${src}.${port} -> ${dst}.${input} not drawn yet`));
-    }
-  }
-  await page.waitForTimeout(600);
-  const edges = await app.locator("#edges path.edge").count();
-  if (edges !== EDGES.length) throw new Error(`expected ${EDGES.length} edges on the canvas, found ${edges}`);
-  log("edges connected");
+  await placeNodes(app, page, NODES);
+  await connectEdges(app, page, EDGES);
 
   // workers=0 is reported on the launcher's field, with the validator's (the CLI's) message.
   await app.locator('.node[data-node="deepfm"] header').click();
@@ -143,23 +78,7 @@ try {
   await app.fill("#pipeline-name", name);
   await app.press("#pipeline-name", "Tab");
   await app.waitForFunction(() => document.querySelector("#status").textContent.startsWith("valid"), null, { timeout: 10000 });
-  await app.click("#save");
-  await app.waitForFunction(() => /is ready/.test(document.querySelector("#status").textContent), null, { timeout: 120000 });
-  log("saved; DAG ready");
-  await page.screenshot({ path: join(out, "editor.png"), fullPage: true });
-
-  await app.click("#trigger");
-  await app.click("#trigger-run");
-  await app.waitForSelector("#run-state", { timeout: 30000 });
-  log("triggered");
-  await app.waitForFunction(
-    () => ["success", "failed"].includes(document.querySelector("#run-state")?.textContent),
-    null,
-    { timeout: 540000, polling: 2000 },
-  );
-  const state = await app.locator("#run-state").textContent();
-  const runId = await app.locator("#run-id").textContent();
-  log("run", runId, state);
+  const { state, runId } = await saveTriggerAndWait(app, page, out, { timeout: 540000, polling: 2000 });
   let auc = null;
   let testAuc = null;
   let curveWidth = 0;
@@ -197,9 +116,4 @@ try {
     state, auc, test_auc: testAuc, run_id: runId, inline_error: inlineError, ranking_entries: rankingEntries,
     curve_width: curveWidth, deep_metrics: deepMetrics, registered, reopened,
   }));
-} catch (error) {
-  for (const page of context.pages()) await page.screenshot({ path: join(out, "failure.png"), fullPage: true });
-  throw error;
-} finally {
-  await context.close();
-}
+});

@@ -136,7 +136,8 @@ def test_trigger_on_kill_removes_the_job(tmp_path: Path):
     from airflow_mlplat.services.process import wait_until
     from airflow_mlplat.triggers.training_job import TrainingJobTrigger
 
-    job = scripted_job("trigkill", env={"MODE_WORKER_0": "hang"})
+    # every replica stays up, so "controller + ps + 2 workers" is a state to wait for, not a moment
+    job = scripted_job("trigkill", env={"MODE_WORKER_0": "hang", "MODE_WORKER_1": "hang"})
     backend = get_backend("local", state_root=str(tmp_path))
     handle = backend.handle(job)
     backend.submit(job, handle)

@@ -60,3 +60,18 @@ def realtime_dag(airflow_db, run_root):  # noqa: F811
     from airflow_mlplat.local_run import load_dags
 
     return load_dags(REALTIME_DAG_FILE.parent).get_dag("realtime_retrain")
+
+
+def wait_for_part_files(partition: Path, timeout: float = 120.0) -> None:
+    """Until the sink has opened a part file (in progress or not) in ``partition``: its window is being read.
+
+    Files the source finds in one listing are read in any order, and the first one read moves the
+    watermark: a test writes a window's file only once the previous window's is being read.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not any(partition.glob("*part-*")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no part file in {partition} within {timeout} s")
+        time.sleep(0.2)

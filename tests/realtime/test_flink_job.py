@@ -16,6 +16,7 @@ from airflow_mlplat.realtime import flink_job
 from airflow_mlplat.realtime.events import window_events, write_jsonl
 from airflow_mlplat.realtime.windows import partition_path
 from airflow_mlplat.services.process import ServiceState, pid_alive, stop_service
+from tests.realtime.conftest import wait_for_part_files
 
 START = datetime(2026, 11, 27, 12, 0)
 WINDOW = 2  # minutes
@@ -70,15 +71,6 @@ def wait_for_commits(sink: Path, partitions: list[str], timeout: float = 120.0) 
         time.sleep(0.5)
     missing = [p for p in partitions if not Path(p, "_SUCCESS").exists()]
     raise AssertionError(f"not committed within {timeout} s: {missing}")
-
-
-def wait_for_part_files(partition: Path, timeout: float = 120.0) -> None:
-    """Until the sink has opened a part file (in progress or not) in ``partition``: its window is being read."""
-    deadline = time.monotonic() + timeout
-    while not any(partition.glob("*part-*")):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no part file in {partition} within {timeout} s")
-        time.sleep(0.2)
 
 
 def event_ids(partition: Path) -> list[str]:

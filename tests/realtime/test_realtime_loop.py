@@ -24,7 +24,7 @@ from airflow_mlplat.realtime.events import FEATURES, window_events, write_jsonl
 from airflow_mlplat.realtime.windows import partition_path
 from airflow_mlplat.services.process import ServiceState, stop_service
 from airflow_mlplat.serving.watch import VersionWatcher
-from tests.realtime.conftest import REPO_ROOT
+from tests.realtime.conftest import REPO_ROOT, wait_for_part_files
 
 W = 10  # the production window: event time is simulated, so it costs no wall time
 N = 1500
@@ -36,8 +36,12 @@ def window(i: int) -> datetime:
     return START + timedelta(minutes=i * W)
 
 
-def emit(source: Path, i: int, drift: float, *, corrupt: bool = False) -> None:
-    write_jsonl(window_events(window(i), W, N, seed=31, drift=drift, corrupt=corrupt), source, f"w{i:02d}")
+def emit(dirs: dict[str, Path], i: int, drift: float, *, corrupt: bool = False) -> None:
+    """Window ``i``'s file, once the previous window's is being read (see ``wait_for_part_files``)."""
+    if i > 0:
+        wait_for_part_files(Path(partition_path(dirs["partitions"], window(i - 1))))
+    events = window_events(window(i), W, N, seed=31, drift=drift, corrupt=corrupt)
+    write_jsonl(events, dirs["source"], f"w{i:02d}")
 
 
 def wait_committed(sink: Path, windows: range, timeout: float = 120.0) -> None:
@@ -72,7 +76,7 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
 
     dags = load_dags(REPO_ROOT / "dags")
     ingest, retrain = dags.get_dag("realtime_ingest"), dags.get_dag("realtime_retrain")
-    source, sink = loop_dirs["source"], loop_dirs["partitions"]
+    sink = loop_dirs["partitions"]
     model = f"rt_loop_{next(_names)}"
     registry = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
 
@@ -104,8 +108,8 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
     hooks = LocalModelServiceHook(loop_dirs["services"])
     try:
         for i in range(3):
-            emit(source, i, drift=0.0)
-        emit(source, 3, drift=1.0)  # its events move the watermark past window 2
+            emit(loop_dirs, i, drift=0.0)
+        emit(loop_dirs, 3, drift=1.0)  # its events move the watermark past window 2
         wait_committed(sink, range(0, 3))
         first = retrain_for(2)
         assert xcom_value(first, "gate")["decision"] == "promoted"
@@ -114,9 +118,9 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
         service = hooks.deploy("loop", [f"models:/{model}@champion"], tracking_uri=mlflow_server, poll_interval=3600)
         traffic = VersionWatcher(service["url"], dict.fromkeys(FEATURES, 1.0))
         traffic.start()
-        emit(source, 4, drift=1.0)
-        emit(source, 5, drift=1.0)
-        emit(source, 6, drift=1.0, corrupt=True)  # a bad batch, committed when window 7 arrives
+        emit(loop_dirs, 4, drift=1.0)
+        emit(loop_dirs, 5, drift=1.0)
+        emit(loop_dirs, 6, drift=1.0, corrupt=True)  # a bad batch, committed when window 7 arrives
         wait_committed(sink, range(3, 6))
         second = retrain_for(5, serving_url=service["url"])  # trains on windows 3 and 4
         evaluation = xcom_value(second, "evaluate")
@@ -130,8 +134,8 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
         versions = traffic.versions()
         assert versions[0] == "1" and versions[-1] == "2" and versions == sorted(versions)
 
-        emit(source, 7, drift=1.0)
-        emit(source, 8, drift=1.0)
+        emit(loop_dirs, 7, drift=1.0)
+        emit(loop_dirs, 8, drift=1.0)
         wait_committed(sink, range(6, 8))
         # Trains on the bad batch alone; no floors, so it is rejected for losing to the champion on the same rows.
         third = retrain_for(7, train_windows=1, floors={}, serving_url=service["url"])

@@ -93,6 +93,11 @@ serve: install
 bench-serving: install
 	flock /tmp/mlplat-spark.lock $(RUN) $(BIN)/python bench/serving.py
 
+# DeepFM (ONNX, TorchScript) in the service vs `mlflow models serve`; no Spark. ARGS=--quick for a smoke run.
+.PHONY: bench-serving-deep
+bench-serving-deep: install
+	$(RUN) $(BIN)/python bench/serving_deep.py $(ARGS)
+
 hive-up: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.services hive up
 
@@ -131,22 +136,24 @@ chromium:
 # runs on its image's interpreter. fsspec serves the platform's staging and export steps in them.
 # Paddle 3.0.0: 3.1.1 and later are built without the parameter-server core (Paddle PR #73999), so
 # paddle-ps cannot run on them; 3.0.0 needs protobuf < 7 (DistributedStrategy reads FieldDescriptor.label).
+# Each runtime also serves its format's models: it gets the prediction service's dependencies.
 TF_VERSION     := 2.21.0
 TF_VENV        := .venv-tf
-TF_STAMP       := $(TF_VENV)/.installed-$(TF_VERSION)
+TF_STAMP       := $(TF_VENV)/.installed-$(TF_VERSION)-serving
 PADDLE_VERSION := 3.0.0
 PADDLE_VENV    := .venv-paddle
-PADDLE_STAMP   := $(PADDLE_VENV)/.installed-$(PADDLE_VERSION)
+PADDLE_STAMP   := $(PADDLE_VENV)/.installed-$(PADDLE_VERSION)-serving
+SERVING_DEPS   := 'fastapi>=0.110' 'uvicorn>=0.29' 'prometheus-client>=0.20' 'httpx>=0.27' pyyaml pandas
 
 tf: $(TF_STAMP)
 paddle: $(PADDLE_STAMP)
 
 $(TF_STAMP):
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(TF_VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(TF_VENV)/bin/python 'tensorflow-cpu==$(TF_VERSION)' 'tensorboard==$(TF_VERSION)' fsspec
+	$(PYTHON) -m uv pip install --quiet --python $(TF_VENV)/bin/python 'tensorflow-cpu==$(TF_VERSION)' 'tensorboard==$(TF_VERSION)' fsspec $(SERVING_DEPS)
 	@touch $@
 
 $(PADDLE_STAMP):
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(PADDLE_VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(PADDLE_VENV)/bin/python 'paddlepaddle==$(PADDLE_VERSION)' 'protobuf<7' setuptools fsspec
+	$(PYTHON) -m uv pip install --quiet --python $(PADDLE_VENV)/bin/python 'paddlepaddle==$(PADDLE_VERSION)' 'protobuf<7' setuptools fsspec $(SERVING_DEPS)
 	@touch $@

@@ -6,7 +6,7 @@
     airflow-mlplat validate PIPELINE.json [--params JSON]
     airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
     airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
-    airflow-mlplat models upload PATH --name NAME --format onnx|torchscript|savedmodel|paddle
+    airflow-mlplat models upload PATH --name NAME --format onnx|torchscript|savedmodel|paddle [--feature-map F]
     airflow-mlplat train submit|status|logs|export|kill ...   (see airflow_mlplat/launcher/cli.py)
 
 Nothing here imports Spark except ``run``.
@@ -101,7 +101,13 @@ def _upload(args: argparse.Namespace) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr):  # MLflow prints run links: stdout holds only the result
             registered = upload_model(
-                args.path, name=args.name, fmt=args.format, tracking_uri=args.tracking_uri, description=args.description
+                args.path,
+                name=args.name,
+                fmt=args.format,
+                tracking_uri=args.tracking_uri,
+                description=args.description,
+                feature_map=args.feature_map,
+                tasks=[t for t in args.tasks.split(",") if t] if args.tasks else None,
             )
     except UploadError as err:
         print(f"upload refused: {err}", file=sys.stderr)
@@ -139,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--format", required=True, choices=FORMATS)
     upload.add_argument("--tracking-uri", default=None, help="MLflow (default $MLFLOW_TRACKING_URI)")
     upload.add_argument("--description", default="")
+    upload.add_argument(
+        "--feature-map", default=None, help="the feature_map.json the model was trained on: serving encodes raw fields"
+    )
+    upload.add_argument("--tasks", default=None, help="with --feature-map: the labels its outputs predict, in order")
     upload.set_defaults(func=_upload)
     promotions = sub.add_parser("promotions", help="a model's gate decisions (promoted/rejected/stale), newest first")
     promotions.add_argument("model")

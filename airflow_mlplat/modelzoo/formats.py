@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 FORMATS = ("onnx", "torchscript", "savedmodel", "paddle")
-#: The image whose local runtime reads a format's signature (``launcher.runtimes``).
+#: The image whose local runtime reads a format's signature and serves it (``launcher.runtimes``).
 RUNTIME_IMAGES = {"savedmodel": "tensorflow/tensorflow", "paddle": "paddlepaddle/paddle"}
 _PADDLE_GRAPHS = (".pdmodel", ".json")
 
@@ -51,6 +51,34 @@ def inspect_model(path: str | Path, fmt: str) -> InspectedModel:
     if not source.exists() and not (fmt == "paddle" and _paddle_prefix_files(source)):
         raise UploadError(f"{source}: no such file or folder")
     return {"onnx": _onnx, "torchscript": _torchscript, "savedmodel": _savedmodel, "paddle": _paddle}[fmt](source)
+
+
+def find_model(folder: str | Path, fmt: str | None = None) -> tuple[str, Path]:
+    """``(format, path)`` of the model a training job exported into ``folder``, for ``inspect_model``.
+
+    Without ``fmt``: ``*.onnx`` first, then a SavedModel (``saved_model.pb``), a Paddle inference
+    model (``NAME.pdiparams``), then ``*.torchscript.pt``. Raises ``UploadError`` when none (or
+    several of one kind) is there.
+    """
+    root = Path(folder)
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UploadError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        return fmt, root
+    onnx = sorted(root.glob("*.onnx"))
+    if onnx:
+        return "onnx", _single(root, ".onnx", "ONNX")
+    if (root / "saved_model.pb").is_file():
+        return "savedmodel", root
+    if any(root.glob("*.pdiparams")):
+        return "paddle", root
+    scripted = sorted(root.glob("*.torchscript.pt"))
+    if len(scripted) == 1:
+        return "torchscript", scripted[0]
+    raise UploadError(
+        f"{root}: no exported model to register (an .onnx file, a SavedModel, a Paddle inference model or one "
+        f"*.torchscript.pt); name the format to register another file"
+    )
 
 
 def _files_of(root: Path) -> tuple[Path, ...]:

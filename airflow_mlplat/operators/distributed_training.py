@@ -37,15 +37,23 @@ class DistributedTrainingOperator(BaseOperator):
     :param request_timeout: seconds per Kubernetes API call.
     :param status_unknown_timeout: seconds the job's status may stay unreadable (API errors are
         retried with backoff) before the task fails; the job is then left running, not removed.
+    :param register_as: register the model the job exported (at ``output_path``) in MLflow under
+        this name, as ``airflow-mlplat models upload`` does (a ``feature_map.json`` beside it goes
+        with it), tagged with the job, its framework and image, and the DAG run.
+    :param register_format: the exported model's format; found in the folder when not given
+        (``*.onnx``, a SavedModel, a Paddle inference model, ``*.torchscript.pt``).
+    :param mlflow_conn_id: the MLflow connection registration uses (else ``MLFLOW_TRACKING_URI``);
+        without a tracking URI nothing is registered (logged).
 
-    Returns (XCom) ``{"job", "phase", "output_path", "metrics", "message"}``: ``metrics`` are the
+    Returns (XCom) ``{"job", "phase", "output_path", "metrics", "message"}``, plus ``registered``
+    when the model was registered (also pushed as the ``tracking`` XCom): ``metrics`` are the
     exporting replica's final metrics. Once the job is over (succeeded, failed, timed out) or
     killed (``on_kill``, or killing the deferred task) everything is removed but the output and,
     with ``data_volume.keep``, the data volume; so the name can be submitted again. Raises
     ``TrainingJobFailed`` when the job failed, ``JobStatusUnknown`` when its status stayed unreadable.
     """
 
-    template_fields: Sequence[str] = ("job", "namespace", "state_root")
+    template_fields: Sequence[str] = ("job", "namespace", "state_root", "register_as")
     template_fields_renderers = {"job": "json"}
     ui_color = "#c9e4ff"
 
@@ -62,9 +70,19 @@ class DistributedTrainingOperator(BaseOperator):
         poll_interval: float = 10.0,
         request_timeout: float = 30.0,
         status_unknown_timeout: float = STATUS_UNKNOWN_TIMEOUT,
+        register_as: str | None = None,
+        register_format: str | None = None,
+        mlflow_conn_id: str | None = "mlflow_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_mlplat.modelzoo.formats import FORMATS
+
+        if register_format is not None and register_format not in FORMATS:
+            raise ValueError(
+                f"{type(self).__name__}({self.task_id}).register_format={register_format!r}: "
+                f"must be one of {', '.join(FORMATS)}"
+            )
         self.job = job.to_dict() if hasattr(job, "to_dict") else dict(job)
         self.backend = backend
         self.namespace = namespace
@@ -75,6 +93,9 @@ class DistributedTrainingOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.request_timeout = request_timeout
         self.status_unknown_timeout = status_unknown_timeout
+        self.register_as = register_as
+        self.register_format = register_format
+        self.mlflow_conn_id = mlflow_conn_id
         self._handle: dict[str, Any] | None = None
 
     def make_backend(self) -> TrainingBackend:
@@ -120,7 +141,7 @@ class DistributedTrainingOperator(BaseOperator):
             on_log=self.log.info,
             status_unknown_timeout=self.status_unknown_timeout,
         )
-        return conclude(self._handle, status)
+        return self._registered(context, conclude(self._handle, status))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_mlplat.launcher.backends import JobStatus, conclude
@@ -128,7 +149,44 @@ class DistributedTrainingOperator(BaseOperator):
         self._handle = event["handle"]
         status = JobStatus.from_dict(event["status"])
         self.log.info("training job %s: %s %s", self._handle["job"], status.phase, status.message)
-        return conclude(self._handle, status)
+        return self._registered(context, conclude(self._handle, status))
+
+    def _registered(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
+        if not self.register_as:
+            return result
+        from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
+        from airflow_mlplat.operators.spark_pipeline import TRACKING_XCOM_KEY
+        from airflow_mlplat.tracking.uri import resolve_tracking_uri
+
+        tracking_uri = MlflowTrackingHook(self.mlflow_conn_id).tracking_uri() if self.mlflow_conn_id else None
+        tracking_uri = resolve_tracking_uri(tracking_uri)
+        if tracking_uri is None:
+            self.log.info("no MLflow tracking URI: %s is not registered", self.register_as)
+            return result
+        registered = self.register_model(context, result, tracking_uri)
+        self.log.info("registered %s version %s", registered["name"], registered["version"])
+        context["ti"].xcom_push(key=TRACKING_XCOM_KEY, value={"registered_model": registered})
+        return {**result, "registered": registered}
+
+    def register_model(self, context: Context, result: dict[str, Any], tracking_uri: str) -> dict[str, Any]:
+        """Register the exported model (``register_as``); returns at least ``{"name", "version"}``."""
+        from airflow_mlplat.modelzoo.upload import register_exported_model
+
+        assert self.register_as is not None
+        lineage = {
+            "mlplat.job": str(self.job.get("name")),
+            "mlplat.framework": str(self.job.get("framework")),
+            "mlplat.image": str(self.job.get("image")),
+            "airflow.dag_id": self.dag_id,
+            "airflow.run_id": str(context["run_id"]),
+        }
+        return register_exported_model(
+            result["output_path"],
+            name=self.register_as,
+            fmt=self.register_format,
+            tracking_uri=tracking_uri,
+            tags=lineage,
+        )
 
     def on_kill(self) -> None:
         if self._handle is not None:

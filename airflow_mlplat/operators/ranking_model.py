@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
-from airflow_mlplat.operators.spark_pipeline import TRACKING_XCOM_KEY
 from airflow_mlplat.ranking.job import ranking_job
 
 if TYPE_CHECKING:
@@ -69,38 +68,23 @@ class RankingModelOperator(DistributedTrainingOperator):
             output_path=output_path,
             launcher=launcher,
         )
-        super().__init__(job=job, **kwargs)
-        self.register = dict(register) if register else None
-        self.mlflow_conn_id = mlflow_conn_id
+        register = dict(register) if register else None
+        super().__init__(
+            job=job, register_as=register["name"] if register else None, mlflow_conn_id=mlflow_conn_id, **kwargs
+        )
+        self.register = register
         self.pipeline_name = pipeline_name
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        return self._registered(context, super().execute(context))
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        return self._registered(context, super().execute_complete(context, event))
-
-    def _registered(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
-        if not self.register:
-            return result
-        from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
-        from airflow_mlplat.tracking.uri import resolve_tracking_uri
-
-        tracking_uri = MlflowTrackingHook(self.mlflow_conn_id).tracking_uri() if self.mlflow_conn_id else None
-        tracking_uri = resolve_tracking_uri(tracking_uri)
-        if tracking_uri is None:
-            self.log.info("no MLflow tracking URI: %s is not registered", self.register["name"])
-            return result
+    def register_model(self, context: Context, result: dict[str, Any], tracking_uri: str) -> dict[str, Any]:
+        """The ranking models' own registration: ONNX flavour, metrics per epoch, curve, lineage."""
         from airflow_mlplat.ranking.registration import register_ranking_model
 
-        registered = register_ranking_model(
+        assert self.register is not None
+        return register_ranking_model(
             result["output_path"],
-            name=self.register["name"],
+            name=self.register_as or self.register["name"],
             tracking_uri=tracking_uri,
             pipeline=self.pipeline_name,
             alias=self.register.get("alias"),
             lineage={"airflow.dag_id": self.dag_id, "airflow.run_id": context["run_id"]},
         )
-        self.log.info("registered %s version %s", registered["name"], registered["version"])
-        context["ti"].xcom_push(key=TRACKING_XCOM_KEY, value={"registered_model": registered})
-        return {**result, "registered": registered}

@@ -274,11 +274,10 @@ class FeatureMap:
 
         Categorical fields ``int64 [n]``, numeric ``float32 [n]``, sequences ``int64 [n, max_length]``.
         """
-        import pandas as pd
-
-        frame = pd.DataFrame.from_records(list(records), columns=self.names)
-        encoded = self.encode_frame(frame, labels=False)
-        return {spec.name: model_input(spec, encoded[spec.name]) for spec in self.fields}
+        rows = list(records)
+        return {
+            spec.name: model_input(spec, encode_column(spec, [r.get(spec.name) for r in rows])) for spec in self.fields
+        }
 
 
 def model_input(spec: FieldSpec, column: Any) -> np.ndarray:
@@ -305,39 +304,50 @@ _LOOKUPS: dict[int, tuple[FieldSpec, dict[str, int]]] = {}
 
 
 def encode_column(spec: FieldSpec, values: Any) -> Any:
-    """Encode one raw column (a pandas Series) by ``spec`` (see the module docstring)."""
-    import pandas as pd
+    """Encode one raw column (a pandas Series, or a list of JSON values) by ``spec`` (see the module docstring).
 
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    if spec.kind == "numeric":
-        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
-        encoded = (x - spec.center) / spec.scale
-        return np.where(np.isfinite(encoded), encoded, 0.0).astype(np.float32)
-    if spec.boundaries is not None:
-        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+    A list whose numeric values are all numbers or ``None`` skips pandas (serving encodes a few
+    rows per request); it is encoded by the same per-value code and formulas as a Series.
+    """
+    if spec.kind == "numeric" or spec.boundaries is not None:
+        x = _numbers(values)
+        if spec.kind == "numeric":
+            encoded = (x - spec.center) / spec.scale
+            return np.where(np.isfinite(encoded), encoded, 0.0).astype(np.float32)
         index = np.searchsorted(np.asarray(spec.boundaries, dtype=np.float64), x, side="right") + 1
         return np.where(np.isnan(x), MISSING_INDEX, index).astype(np.int64)
+    items = values.tolist() if hasattr(values, "tolist") else list(values)
     table = _lookup(spec)
     if spec.kind == "categorical":
-        missing = series.isna().to_numpy()
+        if hasattr(values, "isna"):  # a Series: also pd.NA and NaT
+            missing = values.isna().to_numpy().tolist()
+        else:
+            missing = [v is None or (isinstance(v, float) and math.isnan(v)) for v in items]
         return np.fromiter(
-            (
-                MISSING_INDEX if gone else _index(table, value_text(v))
-                for v, gone in zip(series.tolist(), missing, strict=True)
-            ),
+            (MISSING_INDEX if gone else _index(table, value_text(v)) for v, gone in zip(items, missing, strict=True)),
             dtype=np.int64,
-            count=len(series),
+            count=len(items),
         )
     length = spec.max_length
     rows = []
-    for raw in series.tolist():
+    for raw in items:
         row = np.zeros(length, dtype=np.int64)
-        items = _sequence_items(raw, spec.separator)
-        if items:
-            items = items[-length:]
-            row[: len(items)] = [_index(table, value_text(v)) or OOV_INDEX for v in items]
+        sequence = _sequence_items(raw, spec.separator)
+        if sequence:
+            sequence = sequence[-length:]
+            row[: len(sequence)] = [_index(table, value_text(v)) or OOV_INDEX for v in sequence]
         rows.append(row)
     return rows
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """``pd.to_numeric(values, errors="coerce")`` as float64; plain lists of numbers and None without pandas."""
+    if isinstance(values, list) and all(v is None or type(v) in (float, int) for v in values):
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
 
 
 def _index(table: Mapping[str, int], text: str | None) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_mlplat import __version__
+from airflow_mlplat.serving.deep import DESCRIPTOR
 
 log = logging.getLogger("airflow_mlplat.ranking")
 MODEL_ARTIFACT = "model"
@@ -41,22 +42,24 @@ def code_version() -> str:
     return f"{__version__}+g{commit}" if commit else __version__
 
 
-def _download(url: str, directory: str) -> Path:
-    """A local copy of the published model folder at ``url``."""
-    from airflow_mlplat.storage.urls import filesystem
-
-    fs, path = filesystem(url)
-    target = Path(directory) / "model"
-    fs.get(path.rstrip("/") + "/", str(target), recursive=True)
-    return target
-
-
 def _numbers(values: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     return {
         f"{prefix}{k}": float(v)
         for k, v in values.items()
         if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
     }
+
+
+def _descriptor(folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ModelZoo descriptor serving reads: ONNX (the flavour's ``model.onnx``), its feature map, its tasks."""
+    from airflow_mlplat.modelzoo.formats import inspect_model
+    from airflow_mlplat.modelzoo.upload import model_descriptor
+    from airflow_mlplat.ranking.feature_map import FeatureMap
+
+    feature_map = FeatureMap.from_json((folder / "feature_map.json").read_text())
+    return model_descriptor(
+        inspect_model(folder / "model.onnx", "onnx"), feature_map=feature_map, tasks=config["tasks"]
+    )
 
 
 def register_ranking_model(
@@ -80,6 +83,7 @@ def register_ranking_model(
     import onnx
     from mlflow import MlflowClient
 
+    from airflow_mlplat.storage.urls import download_folder
     from airflow_mlplat.tracking.lineage import truncate
     from airflow_mlplat.tracking.uri import resolve_tracking_uri
 
@@ -90,13 +94,16 @@ def register_ranking_model(
     mlflow.set_experiment(experiment or pipeline or name)
     client = MlflowClient(uri)
     with tempfile.TemporaryDirectory(prefix="mlplat-ranking-") as scratch:
-        folder = _download(model_url, scratch)
+        folder = download_folder(model_url, Path(scratch) / "model")
         metrics = json.loads((folder / "metrics.json").read_text())
         history = json.loads((folder / "history.json").read_text())
         config = json.loads((folder / "training_config.json").read_text())
         inputs = {k: v for k, v in (config.get("inputs") or {}).items() if v}
         inputs.update(lineage or {})
+        descriptor = _descriptor(folder, config)
         tags = {
+            "mlplat.format": "onnx",
+            "mlplat.signature": truncate(json.dumps(descriptor["signature"])),
             "mlplat.model": config["model"],
             "mlplat.package_version": __version__,
             "mlplat.code_version": code_version(),
@@ -131,7 +138,8 @@ def register_ranking_model(
                 save_as_external_data=False,
                 pip_requirements=[f"onnx=={onnx.__version__}", f"onnxruntime=={onnxruntime.__version__}"],
             )
-            for extra in ("feature_map.json", "model.torchscript.pt"):
+            (folder / DESCRIPTOR).write_text(json.dumps(descriptor, indent=1))
+            for extra in ("feature_map.json", "model.torchscript.pt", DESCRIPTOR):
                 if logged.model_id:
                     client.log_model_artifact(logged.model_id, str(folder / extra))
                 else:

@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from airflow_mlplat.services.process import LOOPBACK
 
@@ -30,7 +31,9 @@ def _split_share(text: str) -> tuple[str, float | None]:
     return text, None
 
 
-def build_router(models: list[str], *, tracking_uri: str | None, cache_dir: Path, pmml: bool = False):
+def build_router(
+    models: list[str], *, tracking_uri: str | None, cache_dir: Path, pmml: bool = False, batching: Any = None
+):
     from airflow_mlplat.serving.registry import ModelRef, RegistryClient
     from airflow_mlplat.serving.versions import ModelRouter, ModelSlot
 
@@ -42,7 +45,7 @@ def build_router(models: list[str], *, tracking_uri: str | None, cache_dir: Path
         if share is not None:
             shares[ref.label] = share
     registry = RegistryClient(tracking_uri) if any(not r.path for r in refs) else None
-    slots = [ModelSlot(ref, registry=registry, cache_dir=cache_dir, pmml=pmml) for ref in refs]
+    slots = [ModelSlot(ref, registry=registry, cache_dir=cache_dir, pmml=pmml, batching=batching) for ref in refs]
     return ModelRouter(slots, shares or None)
 
 
@@ -66,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     default_cache = Path(os.environ.get("MLPLAT_MODEL_CACHE", Path(tempfile.gettempdir()) / "mlplat-models"))
     parser.add_argument("--cache-dir", type=Path, default=default_cache, help="downloaded versions")
     parser.add_argument("--pmml", action="store_true", help="score the versions' model.pmml with jpmml-evaluator")
+    parser.add_argument(
+        "--batch-max-rows",
+        type=int,
+        default=0,
+        help="micro-batching: score concurrent requests together, up to this many rows (0: off)",
+    )
+    parser.add_argument(
+        "--batch-max-wait-ms", type=float, default=2.0, help="micro-batching: the longest a request waits for others"
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -74,9 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from airflow_mlplat.serving.app import create_app
+    from airflow_mlplat.serving.batching import BatchSettings
 
+    batching = None
+    if args.batch_max_rows:
+        try:
+            batching = BatchSettings(max_rows=args.batch_max_rows, max_wait_ms=args.batch_max_wait_ms)
+        except ValueError as error:
+            parser.error(f"arguments --batch-max-rows/--batch-max-wait-ms: {error}")
     try:
-        router = build_router(args.model, tracking_uri=args.tracking_uri, cache_dir=args.cache_dir, pmml=args.pmml)
+        router = build_router(
+            args.model, tracking_uri=args.tracking_uri, cache_dir=args.cache_dir, pmml=args.pmml, batching=batching
+        )
     except ValueError as error:
         parser.error(f"argument --model: {error}")
     if not (args.poll_interval >= 0 and math.isfinite(args.poll_interval)):

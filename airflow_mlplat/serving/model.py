@@ -1,7 +1,9 @@
 """One loaded model version: its identity, metrics, input validator and scorer.
 
-The scorer is the numpy file scorer of the version's ``sparkml/`` (default), or a PMML
-evaluator of its ``model.pmml`` when the service runs with ``--pmml``.
+For a Spark model the scorer is the numpy file scorer of the version's ``sparkml/`` (default), or
+a PMML evaluator of its ``model.pmml`` when the service runs with ``--pmml``. A deep model (its
+folder holds ``mlplat_model.json``) is scored by its format's runtime (``serving.deep``). With
+micro-batching on, concurrent requests reach the scorer together (``serving.batching``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from airflow_mlplat.serving.batching import BatchSettings, MicroBatcher
+from airflow_mlplat.serving.deep import DESCRIPTOR, load_deep_model
 from airflow_mlplat.serving.errors import ModelLoadError
 from airflow_mlplat.serving.signature import input_columns, read_mlmodel, row_validator
 from airflow_mlplat.serving.spark_scorer import SparkFileScorer
@@ -33,13 +37,19 @@ class LoadedModel:
     path: str
     loaded_at: float = field(default_factory=time.time)
     validator: Any = None
+    batcher: MicroBatcher | None = None
 
     def __post_init__(self) -> None:
         if self.validator is None:
             self.validator = row_validator(self.columns)
 
     def predict(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any] | None]:
-        return self.scorer.predict(rows)
+        return (self.batcher or self.scorer).predict(rows)
+
+    def close(self) -> None:
+        """This version was replaced: requests already queued are still answered."""
+        if self.batcher is not None:
+            self.batcher.close()
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -52,6 +62,7 @@ class LoadedModel:
             "flavor": self.flavor,
             "inputs": {name: kind for name, (kind, _) in self.columns.items()},
             "loaded_at": self.loaded_at,
+            "batching": self.batcher.stats() if self.batcher else None,
         }
 
 
@@ -73,14 +84,34 @@ def load_model_dir(
     run_id: str = "",
     metrics: Mapping[str, float] | None = None,
     pmml: bool = False,
+    batching: BatchSettings | None = None,
 ) -> LoadedModel:
-    """Compile the MLflow model directory ``model_dir`` (``MLmodel`` + ``sparkml/`` [+ ``model.pmml``]).
+    """Compile the model directory ``model_dir``: an MLflow Spark model (``MLmodel`` + ``sparkml/``
+    [+ ``model.pmml``]) or a deep model (``mlplat_model.json`` + its files).
 
-    :raises ModelLoadError: no MLmodel/signature/sparkml, or (``pmml``) no model.pmml.
+    :raises ModelLoadError: no MLmodel/signature/sparkml, or (``pmml``) no model.pmml; a deep
+        model whose runtime is missing or whose files do not load.
     :raises UnsupportedModelError: a Spark stage the file scorer does not implement.
     """
     model_dir = Path(model_dir)
     where = f"model {name} version {version} ({model_dir})"
+    if (model_dir / DESCRIPTOR).exists():
+        if pmml:
+            raise ModelLoadError(f"{where}: --pmml serves Spark models; this version is a deep model")
+        scorer, flavor, columns = load_deep_model(model_dir, where)
+        return LoadedModel(
+            name=name,
+            version=version,
+            slot=slot,
+            alias=alias,
+            run_id=run_id,
+            metrics=dict(metrics or {}),
+            columns=columns,
+            scorer=scorer,
+            flavor=flavor,
+            path=str(model_dir),
+            batcher=MicroBatcher(scorer, batching) if batching else None,
+        )
     try:
         mlmodel = read_mlmodel(model_dir)
         columns = input_columns(mlmodel, where)
@@ -107,4 +138,5 @@ def load_model_dir(
         scorer=scorer,
         flavor=flavor,
         path=str(model_dir),
+        batcher=MicroBatcher(scorer, batching) if batching else None,
     )

@@ -13,11 +13,12 @@ import os
 import posixpath
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from airflow_mlplat.serving.deep import DESCRIPTOR
 from airflow_mlplat.serving.errors import ModelLoadError
 
 TIMEOUT_S = 30.0
@@ -76,6 +77,11 @@ class VersionInfo:
     run_id: str
     source: str
     aliases: tuple[str, ...]
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def _is_model_dir(path: Path) -> bool:
+    return (path / "MLmodel").exists() or (path / DESCRIPTOR).exists()
 
 
 class RegistryClient:
@@ -123,7 +129,12 @@ class RegistryClient:
             body = self._get("/api/2.0/mlflow/model-versions/get", name=ref.name, version=ref.version)
         mv = body["model_version"]
         return VersionInfo(
-            mv["name"], str(mv["version"]), mv.get("run_id", ""), mv.get("source", ""), tuple(mv.get("aliases", ()))
+            mv["name"],
+            str(mv["version"]),
+            mv.get("run_id", ""),
+            mv.get("source", ""),
+            tuple(mv.get("aliases", ())),
+            {t["key"]: t.get("value", "") for t in mv.get("tags", []) or []},
         )
 
     def alias_version(self, name: str, alias: str) -> str | None:
@@ -144,9 +155,10 @@ class RegistryClient:
         return {m["key"]: m["value"] for m in run.get("data", {}).get("metrics", [])}
 
     def download(self, info: VersionInfo, cache_dir: str | Path) -> Path:
-        """The version's model directory (with ``MLmodel``), downloaded once into ``cache_dir``."""
+        """The version's model directory (with ``MLmodel``, or a deep model's ``mlplat_model.json``),
+        downloaded once into ``cache_dir``."""
         target = Path(cache_dir) / _safe(info.name) / info.version
-        if (target / "MLmodel").exists():
+        if _is_model_dir(target):
             return target
         uri = self._get("/api/2.0/mlflow/model-versions/get-download-uri", name=info.name, version=info.version)[
             "artifact_uri"
@@ -158,12 +170,12 @@ class RegistryClient:
         scratch = Path(tempfile.mkdtemp(prefix=f".{info.version}-", dir=target.parent))
         try:
             self._copy_tree(uri, scratch)
-            if not (scratch / "MLmodel").exists():
-                raise ModelLoadError(f"model {info.name} version {info.version}: no MLmodel at {uri}")
+            if not _is_model_dir(scratch):
+                raise ModelLoadError(f"model {info.name} version {info.version}: no MLmodel or {DESCRIPTOR} at {uri}")
             try:
                 scratch.rename(target)  # atomic: a half-downloaded model is never seen
             except OSError:
-                if not (target / "MLmodel").exists():
+                if not _is_model_dir(target):
                     raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

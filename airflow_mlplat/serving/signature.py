@@ -61,6 +61,11 @@ def row_validator(columns: Mapping[str, tuple[str, bool]]):
         "integer": Annotated[int, Field(ge=-(2**31), le=2**31 - 1)],
         "boolean": bool,
         "string": str,
+        # deep models (serving.deep): a feature map's raw fields, and input tensors of one example
+        "categorical": str | int | bool,
+        "numeric": Annotated[float, Field(allow_inf_nan=False)],
+        "sequence": list[str | int] | str,
+        "tensor": Annotated[float, Field(allow_inf_nan=False)] | int | bool | list[Any],
     }
     fields = {
         name: (Required if required else NotRequired)[Optional[python[kind]]]  # noqa: UP045

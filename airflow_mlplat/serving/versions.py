@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from airflow_mlplat.serving.batching import BatchSettings
 from airflow_mlplat.serving.model import LoadedModel, load_model_dir
 from airflow_mlplat.serving.registry import ModelRef, RegistryClient
 
@@ -23,11 +24,20 @@ log = logging.getLogger("airflow_mlplat.serving")
 
 
 class ModelSlot:
-    def __init__(self, ref: ModelRef, *, registry: RegistryClient | None, cache_dir: Path, pmml: bool = False):
+    def __init__(
+        self,
+        ref: ModelRef,
+        *,
+        registry: RegistryClient | None,
+        cache_dir: Path,
+        pmml: bool = False,
+        batching: BatchSettings | None = None,
+    ):
         self.ref = ref
         self.registry = registry
         self.cache_dir = cache_dir
         self.pmml = pmml
+        self.batching = batching
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self._load_lock = threading.Lock()
@@ -42,7 +52,14 @@ class ModelSlot:
             if self.ref.path:
                 if self.current is not None:
                     return False
-                loaded = load_model_dir(self.ref.path, name=self.ref.name, version="0", slot=self.label, pmml=self.pmml)
+                loaded = load_model_dir(
+                    self.ref.path,
+                    name=self.ref.name,
+                    version="0",
+                    slot=self.label,
+                    pmml=self.pmml,
+                    batching=self.batching,
+                )
             else:
                 assert self.registry is not None
                 info = self.registry.resolve(self.ref)
@@ -58,10 +75,13 @@ class ModelSlot:
                     run_id=info.run_id,
                     metrics=self.registry.run_metrics(info.run_id),
                     pmml=self.pmml,
+                    batching=self.batching,
                 )
             previous = self.current
             self.current = loaded  # the atomic swap
             self.last_error = None
+            if previous is not None:
+                previous.close()
             log.info(
                 "serving: slot %s now serves %s version %s (was %s)",
                 self.label,

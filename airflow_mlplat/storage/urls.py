@@ -8,7 +8,9 @@ so validators call it at DAG-parse time.
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -119,3 +121,10 @@ def exists(url: str) -> bool:
         return fs.exists(path)
     except (OSError, RuntimeError) as exc:
         raise StorageError(f"{url!r}: {exc}") from exc
+
+
+def download_folder(url: str, target: str | os.PathLike[str]) -> Path:
+    """Copy the folder at ``url`` (any platform storage URL) to the local folder ``target``; returns it."""
+    fs, path = filesystem(url)
+    fs.get(path.rstrip("/") + "/", str(target), recursive=True)
+    return Path(target)

@@ -208,3 +208,71 @@ def test_docstring_signature_and_template_fields_agree(kind):
     assert documented == accepted
     task = cls(task_id="t", **({"job": scripted_job("x").to_dict()} if kind == "operator" else {"job_name": "x"}))
     assert all(hasattr(task, field) for field in cls.template_fields)
+
+
+#: A replica that exports a two-by-two linear ONNX model (y = x @ [[1, 2], [3, 4]]) where the launcher says.
+EXPORT_ONNX = (
+    "import os\n"
+    "from onnx import TensorProto, helper, save\n"
+    "if os.environ.get('MLPLAT_EXPORT') == '1':\n"
+    "    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 2])\n"
+    "    y = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['batch', 2])\n"
+    "    w = helper.make_tensor('w', TensorProto.FLOAT, [2, 2], [1.0, 2.0, 3.0, 4.0])\n"
+    "    graph = helper.make_graph([helper.make_node('MatMul', ['x', 'w'], ['y'])], 'linear', [x], [y], [w])\n"
+    "    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])\n"
+    "    model.ir_version = 8\n"
+    "    os.makedirs(os.environ['MLPLAT_MODEL_DIR'], exist_ok=True)\n"
+    "    save(model, os.path.join(os.environ['MLPLAT_MODEL_DIR'], 'model.onnx'))\n"
+)
+
+
+def test_register_as_registers_the_exported_model_which_then_serves(
+    airflow_db, mlflow_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from airflow.sdk import DAG
+    from mlflow import MlflowClient
+
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+    from airflow_mlplat.serving.model import load_model_dir
+    from airflow_mlplat.serving.registry import ModelRef, RegistryClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    output = tmp_path / "exported"
+    job = scripted_job(
+        "exporter", framework="pytorch", workers=1, command=["python", "-c", EXPORT_ONNX], output_path=output.as_uri()
+    )
+    with DAG("training_registers", schedule=None) as dag:
+        DistributedTrainingOperator(
+            task_id="train",
+            job=job,
+            backend="local",
+            state_root=str(tmp_path / "launcher"),
+            poll_interval=0.3,
+            register_as="launcher-exported-linear",
+            mlflow_conn_id=None,
+        )
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"train": "success"}
+    registered = xcom_value(dag_run, "train")["registered"]
+    assert registered["name"] == "launcher-exported-linear" and registered["format"] == "onnx"
+
+    version = MlflowClient(mlflow_server).get_model_version("launcher-exported-linear", str(registered["version"]))
+    assert version.tags["mlplat.framework"] == "pytorch" and version.tags["mlplat.job"] == "exporter"
+    assert version.tags["airflow.dag_id"] == "training_registers" and version.tags["mlplat.source"] == output.as_uri()
+    registry = RegistryClient(mlflow_server)
+    info = registry.resolve(ModelRef.parse(f"models:/launcher-exported-linear/{registered['version']}"))
+    model = load_model_dir(registry.download(info, tmp_path / "cache"), name=info.name, version=info.version, slot="s")
+    assert model.predict([{"x": [1.0, 1.0]}, {"x": [0.0, 2.0]}]) == [{"y": [4.0, 6.0]}, {"y": [6.0, 8.0]}]
+
+
+def test_register_settings_and_an_output_with_no_model_are_named(tmp_path: Path):
+    from airflow_mlplat.modelzoo.formats import UploadError
+    from airflow_mlplat.modelzoo.upload import register_exported_model
+    from airflow_mlplat.operators.distributed_training import DistributedTrainingOperator
+
+    with pytest.raises(ValueError, match=r"DistributedTrainingOperator\(train\).register_format='keras': must be one"):
+        DistributedTrainingOperator(task_id="train", job=scripted_job("x"), register_as="m", register_format="keras")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "model.pt").write_bytes(b"state dict")
+    with pytest.raises(UploadError, match="no exported model to register"):
+        register_exported_model((tmp_path / "out").as_uri(), name="m", tracking_uri="http://127.0.0.1:9")

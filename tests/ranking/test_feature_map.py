@@ -69,6 +69,37 @@ def test_encode_records_gives_the_model_inputs():
     assert arrays["hist"].shape == (1, 3) and arrays["hist"].tolist() == [[2, 0, 0]]
 
 
+def test_serving_rows_encode_exactly_as_a_training_frame():
+    """encode_records (JSON rows, no pandas for plain values) equals encode_frame (pandas) on dirty rows."""
+    rng = np.random.default_rng(7)
+    choices = {
+        "item": ["a", "b", "c", "rare", "never", "", None, 3, True],
+        "flag": [True, False, None, "true", "maybe"],
+        "city": [10, 7, 3, None, "10", 10.0, float("nan")],
+        "price": [12.0, 8, None, float("nan"), float("inf"), -3.5, 0, "9.5", "cheap", True],
+        "age": [17.0, 18, 49.9, 50, None, float("nan"), "30", "old"],
+        "hist": [["a", "b", "c", "c"], [], None, ["zzz"], ["b", None, 3], "c"],
+        "tags": ["x|y|x", "", None, "y", "q|x", ["x", "y"]],
+    }
+    rows = [{name: values[rng.integers(len(values))] for name, values in choices.items()} for _ in range(400)]
+    rows += [{name: values[0] for name, values in choices.items() if name != "city"}]  # a field left out
+    fmap = _map()
+    served = fmap.encode_records(rows)
+    for size in (1, 3, len(rows)):  # one request, a few, many: every row encodes alone as in a batch
+        for start in range(0, len(rows), size * 37 or 1):
+            part = fmap.encode_records(rows[start : start + size])
+            for name in fmap.names:
+                assert np.array_equal(part[name], served[name][start : start + size]), (name, start, size)
+    frame = pd.DataFrame.from_records(rows, columns=[*fmap.names, "click"])
+    trained = fmap.encode_frame(frame, labels=False)
+    from airflow_mlplat.ranking.feature_map import model_input
+
+    for spec in fmap.fields:
+        expected = model_input(spec, trained[spec.name])
+        assert served[spec.name].dtype == expected.dtype
+        assert np.array_equal(served[spec.name], expected), spec.name
+
+
 def test_json_round_trip_and_files(tmp_path):
     fmap = _map()
     again = FeatureMap.from_json(fmap.to_json())

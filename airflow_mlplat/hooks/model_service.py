@@ -1,17 +1,21 @@
 """Start, replace and stop prediction services: as a local process, or on Kubernetes.
 
-``local``: ``python -m airflow_mlplat.serving`` in its own process group through
-:mod:`airflow_mlplat.services.process` (pid/port/log in a state directory), ready once
-``/healthz`` answers 200. ``kubernetes``: Deployment + Service + HPA, schema-checked, created or
-replaced through the cncf-kubernetes provider's ``KubernetesHook``; every API call is bounded
-by ``request_timeout`` so an unreachable API server fails clearly.
+``local``: ``python -m airflow_mlplat.serving`` (or, runtime ``custom``, the user's command) in its
+own process group through :mod:`airflow_mlplat.services.process` (pid/port/log in a state
+directory), ready once its health path answers 200. ``kubernetes``: Deployment + Service + HPA (and
+Triton's ConfigMap), schema-checked, created or replaced through the cncf-kubernetes provider's
+``KubernetesHook``; every API call is bounded by ``request_timeout`` so an unreachable API server
+fails clearly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -107,6 +111,71 @@ class LocalModelServiceHook:
             "versions": health.get("versions", {}),
         }
 
+    def deploy_command(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        health_path: str,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 120.0,
+    ) -> dict[str, Any]:
+        """(Re)start service ``name`` as ``command`` and wait until ``GET 127.0.0.1:PORT{health_path}`` answers 200.
+
+        ``command`` is a list run without a shell; ``{port}`` in an argument becomes the port (a free
+        one unless given). ``env`` is added to this process's environment. Returns ``{"url", "pid",
+        "port", "state_dir", "health_url"}``.
+
+        :raises ModelServiceError: the process exited, or the health URL did not answer 200 within
+            ``timeout`` seconds; the message names the URL and ends with the log's tail. No process is left.
+        """
+        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
+
+        state = self.state(name)
+        self.stop(name)
+        port = port or free_port()
+        argv = [str(part).replace("{port}", str(port)) for part in command]
+        url = f"http://{LOOPBACK}:{port}"
+        health_url = f"{url}{health_path}"
+        deadline = time.monotonic() + timeout
+        try:
+            pid = start_service(
+                state, argv, port, env={**os.environ, **(env or {})}, timeout=timeout, name=f"model service {name!r}"
+            )
+        except ServiceError as error:
+            raise ModelServiceError(f"model service {name!r}: {health_url} never answered 200: {error}") from error
+
+        last: list[str] = []
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
+                    return response.status == 200
+            except urllib.error.HTTPError as error:
+                last[:] = [f"HTTP {error.code}"]
+            except OSError as error:
+                last[:] = [str(error)]
+            return False
+
+        if not wait_until(healthy, timeout=max(deadline - time.monotonic(), 1.0), interval=0.25):
+            self.stop(name)
+            tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
+            answer = f" (last answer: {last[0]})" if last else ""
+            raise ModelServiceError(
+                f"model service {name!r}: GET {health_url} did not answer 200 within {timeout:g} s{answer}; "
+                f"log {state.log}:\n{tail}"
+            )
+        return {
+            "backend": "local",
+            "name": name,
+            "url": url,
+            "health_url": health_url,
+            "pid": pid,
+            "port": port,
+            "state_dir": str(state.directory),
+        }
+
     def stop(self, name: str) -> bool:
         from airflow_mlplat.services.process import stop_service
 
@@ -139,6 +208,7 @@ class KubernetesModelServiceHook:
                 f"cannot configure a Kubernetes client from connection {self.conn_id!r}: {error}"
             ) from error
         return {
+            "ConfigMap": (client.CoreV1Api(api_client), "namespaced_config_map"),
             "Deployment": (client.AppsV1Api(api_client), "namespaced_deployment"),
             "Service": (client.CoreV1Api(api_client), "namespaced_service"),
             "HorizontalPodAutoscaler": (client.AutoscalingV2Api(api_client), "namespaced_horizontal_pod_autoscaler"),
@@ -158,42 +228,80 @@ class KubernetesModelServiceHook:
             raise ModelServiceError(f"Kubernetes API at {host} unreachable while {what}: {error}") from error
 
     def deploy(self, spec: Any) -> dict[str, Any]:
-        """Create or replace the Deployment, Service and HPA of ``spec`` (a ``ServiceSpec``)."""
+        """Create or replace the Deployment, Service and HPA of ``spec`` (a ``ServiceSpec``), and Triton's ConfigMap.
+
+        TF Serving and Triton: a format or signature not given is read from the version's tags first.
+        A Deployment is patched without ``replicas`` (the HPA's count stands) while it stays a plain
+        mlplat pod; otherwise (another runtime, GPUs, volumes) it is replaced whole, keeping the
+        replica count, so nothing of the previous pod template is left behind.
+        """
         from kubernetes.client.exceptions import ApiException
 
         from airflow_mlplat.kube.schema import validate_manifests
         from airflow_mlplat.serving.kube_manifests import RPS_METRIC, build_manifests
 
+        spec = self._described(spec)
         objects = build_manifests(spec)
         validate_manifests(objects)
         if spec.autoscale_on == "rps":
             self._require_custom_metric(RPS_METRIC, spec)
         for obj in objects:
             api, suffix = self._apis[obj.kind]
-            what = f"applying {obj.kind}/{spec.name} in namespace {spec.namespace}"
+            name = obj.metadata.name
+            what = f"applying {obj.kind}/{name} in namespace {spec.namespace}"
             try:
-                self._call(what, api, "read", suffix, spec.name, spec.namespace)
+                current = self._call(what, api, "read", suffix, name, spec.namespace)
                 exists = True
             except ApiException as error:
                 if error.status != 404:
                     raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}") from error
                 exists = False
             try:
-                if exists:
+                if not exists:
+                    self._call(what, api, "create", suffix, spec.namespace, obj)
+                elif obj.kind == "Deployment" and not (_plain_pod(current) and _plain_pod(obj)):
+                    obj.spec.replicas = current.spec.replicas  # the HPA owns the count
+                    obj.metadata.resource_version = current.metadata.resource_version
+                    self._call(what, api, "replace", suffix, name, spec.namespace, obj)
+                else:
                     if obj.kind == "Deployment":
                         obj.spec.replicas = None  # the HPA owns the count: a redeploy must not reset it
-                    self._call(what, api, "patch", suffix, spec.name, spec.namespace, obj, _content_type=MERGE_PATCH)
-                else:
-                    self._call(what, api, "create", suffix, spec.namespace, obj)
+                    self._call(what, api, "patch", suffix, name, spec.namespace, obj, _content_type=MERGE_PATCH)
             except ApiException as error:
                 raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}: {error.body}") from error
         return {
             "backend": "kubernetes",
             "name": spec.name,
             "namespace": spec.namespace,
+            "runtime": spec.runtime,
             "url": f"http://{spec.name}.{spec.namespace}.svc.cluster.local",
-            "objects": [f"{o.kind}/{spec.name}" for o in objects],
+            "objects": [f"{o.kind}/{o.metadata.name}" for o in objects],
         }
+
+    @staticmethod
+    def _described(spec: Any) -> Any:
+        """``spec`` with the model's format (and, for Triton, signature) from the version's tags where not given."""
+        if spec.runtime not in ("tensorflow-serving", "triton"):
+            return spec
+        if spec.model_format is not None and (spec.runtime != "triton" or spec.signature is not None):
+            return spec
+        spec.validate()  # the reference is sound before MLflow is asked
+        from airflow_mlplat.serving.errors import ModelLoadError
+        from airflow_mlplat.serving.model_repository import ModelRepositoryError, describe_version
+
+        ref = spec.models[0]
+        try:
+            described = describe_version(ref, spec.tracking_uri or None)
+        except (ModelLoadError, ModelRepositoryError) as error:
+            raise ModelServiceError(
+                f"model service {spec.name!r}: cannot read the format and signature of {ref} "
+                f"(pass model_format= and signature= to skip this): {error}"
+            ) from error
+        return dataclasses.replace(
+            spec,
+            model_format=spec.model_format or described.format,
+            signature=spec.signature if spec.signature is not None else described.signature,
+        )
 
     def _require_custom_metric(self, metric: str, spec: Any) -> None:
         """Refuse an HPA on ``metric`` unless the cluster's custom metrics API serves it per pod.
@@ -234,17 +342,36 @@ class KubernetesModelServiceHook:
             raise ModelServiceError(f"{needs}; {CUSTOM_METRICS_API} lists no pods/{metric}")
 
     def stop(self, name: str, namespace: str) -> bool:
-        """Delete the service's HPA, Service and Deployment; True when any existed."""
+        """Delete the service's HPA, Service, Deployment and Triton ConfigMap; True when any existed."""
         from kubernetes.client.exceptions import ApiException
 
+        from airflow_mlplat.serving.kube_manifests import triton_config_map_name
+
         deleted = False
-        for kind in ("HorizontalPodAutoscaler", "Service", "Deployment"):
+        for kind, object_name in (
+            ("HorizontalPodAutoscaler", name),
+            ("Service", name),
+            ("Deployment", name),
+            ("ConfigMap", triton_config_map_name(name)),
+        ):
             api, suffix = self._apis[kind]
-            what = f"deleting {kind}/{name} in namespace {namespace}"
+            what = f"deleting {kind}/{object_name} in namespace {namespace}"
             try:
-                self._call(what, api, "delete", suffix, name, namespace)
+                self._call(what, api, "delete", suffix, object_name, namespace)
                 deleted = True
             except ApiException as error:
                 if error.status != 404:
                     raise ModelServiceError(f"{what}: HTTP {error.status} {error.reason}") from error
         return deleted
+
+
+def _plain_pod(deployment: Any) -> bool:
+    """A Deployment whose pod is the mlplat service alone (no other runtime, GPU, volume or init container).
+
+    Between two such pods a strategic merge patch leaves nothing stale; between others it would
+    (containers merge by name, absent fields stay), so those Deployments are replaced whole.
+    """
+    pod = deployment.spec.template.spec
+    return [c.name for c in pod.containers or []] == ["model-service"] and not (
+        pod.init_containers or pod.volumes or pod.node_selector or pod.tolerations or pod.affinity
+    )

@@ -30,7 +30,7 @@ from airflow_mlplat.launcher.labels import (
     MAIN_CONTAINER,
     SPEC_KEY,
 )
-from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob, TrainingJobSpecError
+from airflow_mlplat.launcher.spec import ClusterProfile, Resources, TrainingJob, TrainingJobSpecError
 
 DATA_VOLUME = "data"
 WORK_VOLUME = "work"
@@ -163,43 +163,65 @@ def _resources(job: TrainingJob, profile: ClusterProfile, role: str) -> k8s.V1Re
     res = job.resources(role)
     requests = {"cpu": str(res.cpu), "memory": str(res.memory)}
     limits = dict(requests)
-    if res.shared_gpu:
-        extra = profile.shared_gpu.limits(res.gpu)
-    elif res.whole_gpus:
-        extra = {profile.gpu_resource: str(res.whole_gpus)}
-    else:
-        extra = {}
+    extra = gpu_limits(res, profile)
     # Extended resources cannot be overcommitted: requests must equal limits.
     return k8s.V1ResourceRequirements(requests={**requests, **extra}, limits={**limits, **extra})
 
 
-def _scheduling(job: TrainingJob, profile: ClusterProfile, role: str) -> dict[str, Any]:
-    res = job.resources(role)
+def gpu_limits(res: Resources, profile: ClusterProfile) -> dict[str, str]:
+    """The extended resources of ``res.gpu``: whole GPUs of ``profile.gpu_resource``, or a shared-GPU share.
+
+    They go into both requests and limits (extended resources cannot be overcommitted).
+    """
+    if res.shared_gpu:
+        return profile.shared_gpu.limits(res.gpu)
+    if res.whole_gpus:
+        return {profile.gpu_resource: str(res.whole_gpus)}
+    return {}
+
+
+def gpu_scheduling(res: Resources, gpu_type: str | None, profile: ClusterProfile) -> dict[str, Any]:
+    """Pod-spec fields of a pod asking for ``res.gpu`` GPUs: the GPU type's node selector and the GPU toleration.
+
+    Empty when no GPU is asked for. ``gpu_type`` must be a key of ``profile.gpu_types`` (validated before).
+    """
     out: dict[str, Any] = {}
     if res.gpu <= 0:
         return out
-    if job.gpu_type is not None:
-        key, value = profile.gpu_types[job.gpu_type]
+    if gpu_type is not None:
+        key, value = profile.gpu_types[gpu_type]
         out["node_selector"] = {key: value}
     out["tolerations"] = [k8s.V1Toleration(key=profile.gpu_resource, operator="Exists", effect="NoSchedule")]
-    if res.whole_gpus > 1 or (role == "worker" and job.workers > 1 and res.whole_gpus >= 1):
-        # Multi-GPU jobs: only nodes with enough GPUs, and the job's GPU pods packed together so
-        # NVLink/PCIe peers are used and whole nodes stay free for other multi-GPU jobs.
-        node_affinity = None
-        if res.whole_gpus > 1:
-            node_affinity = k8s.V1NodeAffinity(
-                required_during_scheduling_ignored_during_execution=k8s.V1NodeSelector(
-                    node_selector_terms=[
-                        k8s.V1NodeSelectorTerm(
-                            match_expressions=[
-                                k8s.V1NodeSelectorRequirement(
-                                    key=profile.gpu_count_label, operator="Gt", values=[str(res.whole_gpus - 1)]
-                                )
-                            ]
+    return out
+
+
+def gpu_node_affinity(res: Resources, profile: ClusterProfile) -> k8s.V1NodeAffinity | None:
+    """A pod with several GPUs goes only to nodes with that many (``profile.gpu_count_label``); None otherwise."""
+    if res.whole_gpus <= 1:
+        return None
+    return k8s.V1NodeAffinity(
+        required_during_scheduling_ignored_during_execution=k8s.V1NodeSelector(
+            node_selector_terms=[
+                k8s.V1NodeSelectorTerm(
+                    match_expressions=[
+                        k8s.V1NodeSelectorRequirement(
+                            key=profile.gpu_count_label, operator="Gt", values=[str(res.whole_gpus - 1)]
                         )
                     ]
                 )
-            )
+            ]
+        )
+    )
+
+
+def _scheduling(job: TrainingJob, profile: ClusterProfile, role: str) -> dict[str, Any]:
+    res = job.resources(role)
+    out = gpu_scheduling(res, job.gpu_type, profile)
+    if not out:
+        return out
+    if res.whole_gpus > 1 or (role == "worker" and job.workers > 1 and res.whole_gpus >= 1):
+        # Multi-GPU jobs: only nodes with enough GPUs, and the job's GPU pods packed together so
+        # NVLink/PCIe peers are used and whole nodes stay free for other multi-GPU jobs.
         pod_affinity = k8s.V1PodAffinity(
             preferred_during_scheduling_ignored_during_execution=[
                 k8s.V1WeightedPodAffinityTerm(
@@ -211,7 +233,7 @@ def _scheduling(job: TrainingJob, profile: ClusterProfile, role: str) -> dict[st
                 )
             ]
         )
-        out["affinity"] = k8s.V1Affinity(node_affinity=node_affinity, pod_affinity=pod_affinity)
+        out["affinity"] = k8s.V1Affinity(node_affinity=gpu_node_affinity(res, profile), pod_affinity=pod_affinity)
     return out
 
 

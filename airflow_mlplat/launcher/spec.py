@@ -301,12 +301,9 @@ class TrainingJob:
             for role, count in (("ps", self.ps), ("worker", self.workers))
             if _is_int(count) and count > 0
         )
-        if self.gpu_type is not None:
-            if self.gpu_type not in profile.gpu_types:
-                known = ", ".join(sorted(profile.gpu_types)) or "none configured"
-                add(f"gpu_type {self.gpu_type!r} maps to no node label (known GPU types: {known})")
-            elif not any_gpu:
-                add(f"gpu_type {self.gpu_type!r} is set but no role requests a GPU")
+        problems.extend(
+            gpu_type_problems(self.gpu_type, profile, asks_for_gpu=any_gpu, unasked="no role requests a GPU")
+        )
         if self.data_volume is not None:
             if not isinstance(self.data_volume, DataVolume):
                 add(f"data_volume must be a DataVolume or dict, got {type(self.data_volume).__name__}")
@@ -392,9 +389,27 @@ def _resource_problems(key: str, res: Any) -> list[str]:
         problems.append(f"{key}.cpu must be a positive Kubernetes quantity such as '2' or '500m', got {res.cpu!r}")
     if not _valid_quantity(res.memory):
         problems.append(f"{key}.memory must be a Kubernetes quantity such as '4Gi', got {res.memory!r}")
-    gpu = res.gpu
+    return problems + gpu_problems(f"{key}.gpu", res.gpu)
+
+
+def gpu_problems(key: str, gpu: Any) -> list[str]:
+    """What is wrong with a GPU request ``gpu`` (a whole number of GPUs, or a share below 1) named ``key``."""
     if isinstance(gpu, bool) or not isinstance(gpu, (int, float)) or gpu < 0 or math.isnan(gpu):
-        problems.append(f"{key}.gpu must be a number >= 0, got {gpu!r}")
-    elif gpu > 1 and gpu != int(gpu):
-        problems.append(f"{key}.gpu must be a whole number of GPUs or a share below 1, got {gpu!r}")
-    return problems
+        return [f"{key} must be a number >= 0, got {gpu!r}"]
+    if gpu > 1 and gpu != int(gpu):
+        return [f"{key} must be a whole number of GPUs or a share below 1, got {gpu!r}"]
+    return []
+
+
+def gpu_type_problems(
+    gpu_type: str | None, profile: ClusterProfile, *, asks_for_gpu: bool, unasked: str = "no GPU is asked for"
+) -> list[str]:
+    """What is wrong with ``gpu_type``: unknown to the profile's node labels, or set while no GPU is asked for."""
+    if gpu_type is None:
+        return []
+    if gpu_type not in profile.gpu_types:
+        known = ", ".join(sorted(profile.gpu_types)) or "none configured"
+        return [f"gpu_type {gpu_type!r} maps to no node label (known GPU types: {known})"]
+    if not asks_for_gpu:
+        return [f"gpu_type {gpu_type!r} is set but {unasked}"]
+    return []

@@ -4,7 +4,8 @@ No API server can run here, so tests point the backend (through the cncf-kuberne
 official client) at this HTTP server on 127.0.0.1. It answers, for one or more namespaces:
 
 - create (POST), read (GET NAME), list (GET, ``labelSelector`` with ``k=v``, ``k==v``, ``k!=v``),
-  patch (PATCH NAME) and delete (DELETE) of ConfigMaps, PersistentVolumeClaims, Services, Pods
+  patch (PATCH NAME), replace (PUT NAME: the whole object, 409 Conflict on a stale
+  ``resourceVersion``) and delete (DELETE) of ConfigMaps, PersistentVolumeClaims, Services, Pods
   (core/v1), Deployments (apps/v1), Jobs (batch/v1), Ingresses (networking.k8s.io/v1) and
   HorizontalPodAutoscalers (autoscaling/v2). A patch is a merge patch (``merge-patch+json`` or
   ``strategic-merge-patch+json``; lists are replaced whole, a simplification of the strategic
@@ -410,6 +411,35 @@ class KubeApiStandin:
         self._objects[(plural, namespace, name)] = patched
         return patched
 
+    def _replace(self, prefix: str, plural: str, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        from airflow_mlplat.kube.schema import ManifestValidationError, validate_manifests
+
+        current = self._require(plural, namespace, name)
+        kind, api_version = KIND_OF[(prefix, plural)]
+        if not isinstance(body, dict) or (body.get("kind"), body.get("apiVersion")) != (kind, api_version):
+            raise _ApiError(400, "BadRequest", f"the body of a replace must be a {kind} ({api_version})")
+        meta = body.get("metadata") or {}
+        if meta.get("name") != name:
+            raise _ApiError(400, "BadRequest", f"the name of the object ({meta.get('name')}) does not match {name}")
+        version = meta.get("resourceVersion")
+        if version is not None and version != current["metadata"]["resourceVersion"]:
+            raise _ApiError(
+                409, "Conflict", f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified'
+            )
+        try:
+            validate_manifests(body)
+        except ManifestValidationError as err:
+            raise _ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {err}') from None
+        replaced = json.loads(json.dumps(body))
+        kept = {k: current["metadata"][k] for k in ("uid", "creationTimestamp") if k in current["metadata"]}
+        replaced["metadata"].update(namespace=namespace, **kept)
+        if "status" in current:
+            replaced["status"] = current["status"]
+        self._version += 1
+        replaced["metadata"]["resourceVersion"] = str(self._version)
+        self._objects[(plural, namespace, name)] = replaced
+        return replaced
+
     def _collect_garbage(self, gone: set[str]) -> None:
         while True:
             orphans = [
@@ -469,6 +499,8 @@ class KubeApiStandin:
                 return 200, self._delete(plural, namespace, tail[0], body)
             if len(tail) == 1 and method == "PATCH":
                 return 200, self._patch(plural, namespace, tail[0], body, content_type)
+            if len(tail) == 1 and method == "PUT":
+                return 200, self._replace(prefix, plural, namespace, tail[0], body)
             if plural == "pods" and len(tail) == 2 and tail[1] == "log" and method == "GET":
                 return 200, self._log(namespace, tail[0], query)
         raise _ApiError(405, "MethodNotAllowed", f"the stand-in does not serve {method} {path}")

@@ -17,6 +17,9 @@ API (JSON):
     PUT    /api/pipelines/{dag_id}         {"pipeline", "layout"}: validate, save, ask for a parse
                                            (422: invalid; 409: the name is another pipeline's or DAG's)
     DELETE /api/pipelines/{dag_id}
+    POST   /api/models/upload              multipart form: register a deep model in MLflow -> 201 {"name",
+                                           "version", ...} (``ui.model_upload``; pipeline authors; under ``*``,
+                                           users who may edit DAGs)
     GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots, training steps
     GET    /api/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}
     GET    /openapi.json                   this API's schema
@@ -40,7 +43,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from airflow_mlplat import config
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 from airflow_mlplat.pipeline.page_policy import PAGE_ORIGIN
-from airflow_mlplat.ui import forms, results
+from airflow_mlplat.ui import forms, model_upload, results
 from airflow_mlplat.ui.dag_owner import other_dag_file
 from airflow_mlplat.ui.problems import placed_problems
 from airflow_mlplat.ui.reparse import factory_files, request_reparse
@@ -74,6 +77,21 @@ def requires_pipeline_author(user: GetUserDep) -> None:
         f"user {user.get_name()!r} may not save pipelines from the page: a deployment grants it with "
         f"[mlplat] {config.PIPELINE_AUTHORS} (see the README's security section)",
     )
+
+
+def requires_model_uploader(user: GetUserDep) -> None:
+    """Uploading a model from the page: the pipeline authors' grant, as for saving a pipeline.
+
+    A user the grant names is enough; when the grant is ``*`` (every user who may edit the DAG, for a
+    save), the user must also be allowed to edit DAGs, as no DAG goes with a model.
+    """
+    requires_pipeline_author(user)
+    if user.get_name() in config.listing(config.PIPELINE_AUTHORS):
+        return
+    from airflow.api_fastapi.app import get_auth_manager
+
+    if not get_auth_manager().is_authorized_dag(method="PUT", user=user):
+        raise HTTPException(403, f"user {user.get_name()!r} may not upload models: editing DAGs is needed")
 
 
 def api_router(store_factory=PipelineStore) -> APIRouter:
@@ -151,6 +169,11 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
         except PipelineNotFound as missing:
             raise HTTPException(404, str(missing)) from None
         return Response(status_code=204)
+
+    @router.post("/models/upload", dependencies=[Depends(requires_model_uploader)], status_code=201)
+    async def upload_model(request: Request, user: GetUserDep) -> JSONResponse:
+        status, body = await model_upload.handle_upload(request, user.get_name())
+        return JSONResponse(status_code=status, content=body)
 
     @router.get("/runs/{dag_id}/{run_id}", dependencies=[Depends(requires_access_dag("GET"))])
     def run(dag_id: str, run_id: str) -> dict[str, Any]:

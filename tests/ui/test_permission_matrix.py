@@ -2,7 +2,8 @@
 
 Roles: nobody logged in, a viewer (reads every DAG), an editor of DAG A only (and a pipeline
 author), an admin (and a pipeline author). Allowed means a 2xx (the resources exist); refused
-means 403, or 401 (the page: a redirect to the login) without a login.
+means 403, or 401 (the page: a redirect to the login) without a login. The model upload, a
+multipart form, has its own case.
 """
 
 from __future__ import annotations
@@ -91,6 +92,28 @@ def test_route_for_role(client, headers_of, runs, pipelines_restored, role, labe
     else:
         assert response.status_code == 403, (label, role, response.status_code, response.text[:300])
         assert sentinel(DAG_B).encode() not in response.content
+
+
+#: The model upload (multipart, so not in ``ROUTES``): pipeline authors only.
+UPLOADERS = {"editor_a", "admin"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_model_upload_for_role(client, headers_of, monkeypatch, mlflow_server, role):
+    from mlflow import MlflowClient
+
+    from tests.ui.test_model_upload import URL, tiny_onnx
+
+    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", mlflow_server)
+    name = f"matrix_{role}"
+    form = {"name": name, "format": "onnx"}
+    response = client.post(URL, data=form, files={"file": ("m.onnx", tiny_onnx())}, headers=headers_of[role])
+    registered = MlflowClient(mlflow_server).search_model_versions(f"name='{name}'")
+    if role in UPLOADERS:
+        assert response.status_code == 201 and len(registered) == 1, (role, response.status_code, response.text[:300])
+    else:
+        assert response.status_code == (401 if role == "anonymous" else 403), (role, response.status_code)
+        assert registered == []
 
 
 @pytest.mark.parametrize(

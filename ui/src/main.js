@@ -519,6 +519,46 @@ async function waitForDag(dagId, savedAt) {
   status(`DAG ${dagId} did not appear within 2 minutes; see the DAG import errors in Airflow`, true);
 }
 
+// ---------- model upload ----------
+
+// POST /api/models/upload as multipart form data (call() sends JSON); the answer or the problem is shown.
+async function uploadModel(event) {
+  event.preventDefault();
+  const form = $("upload-form");
+  const result = $("upload-result");
+  const data = new FormData(form);
+  if (!data.get("feature_map")?.name) data.delete("feature_map");
+  $("upload-send").disabled = true;
+  result.className = "";
+  fill(result, el("p", { class: "muted" }, "Uploading and checking the model…"));
+  try {
+    const response = await fetch(`${API}/models/upload`, { method: "POST", credentials: "same-origin", body: data });
+    const text = await response.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    if (response.status === 201) {
+      fill(
+        result,
+        el("p", { class: "state-success" }, `Registered ${body.name} version ${body.version} (${body.format})`),
+        el("pre", {}, JSON.stringify(body.signature, null, 1)),
+      );
+    } else {
+      result.className = "error";
+      const message = body?.message ?? body?.detail ?? body ?? response.statusText;
+      fill(result, el("p", {}, `Refused (${response.status}): ${typeof message === "string" ? message : JSON.stringify(message)}`));
+    }
+  } catch (error) {
+    result.className = "error";
+    fill(result, el("p", {}, `Upload failed: ${error}`));
+  } finally {
+    $("upload-send").disabled = false;
+  }
+}
+
 // ---------- trigger and results ----------
 
 function openTrigger() {
@@ -683,6 +723,9 @@ $("save").addEventListener("click", save);
 $("new").addEventListener("click", newPipeline);
 $("trigger").addEventListener("click", openTrigger);
 $("trigger-run").addEventListener("click", () => setTimeout(trigger));
+$("upload-model").addEventListener("click", () => $("upload-dialog").showModal());
+$("upload-close").addEventListener("click", () => $("upload-dialog").close());
+$("upload-form").addEventListener("submit", uploadModel);
 $("open-pipeline").addEventListener("change", (e) => e.target.value && openPipeline(e.target.value));
 $("pipeline-name").addEventListener("change", () => changed(false));
 $("description").addEventListener("change", () => changed(false));

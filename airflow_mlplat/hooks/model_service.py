@@ -33,6 +33,43 @@ class ModelServiceError(AirflowException):
     """A prediction service could not be deployed or stopped; the message names the service and the place."""
 
 
+def serving_runtime(models: Sequence[str], tracking_uri: str | None) -> tuple[str, dict[str, str] | None]:
+    """``(interpreter, env)`` the service needs: a framework runtime when its versions are SavedModel or
+    Paddle models (read from their ``mlplat.format`` tags), else this interpreter (``env`` None).
+
+    A version without the tag (a Spark model) or one that cannot be read now runs on this interpreter:
+    the service reports what it cannot load. Versions needing different runtimes cannot share a service.
+    """
+    from airflow_mlplat.launcher.runtimes import RuntimeNotFound, replica_base_env, resolve
+    from airflow_mlplat.modelzoo.formats import RUNTIME_IMAGES
+    from airflow_mlplat.serving.errors import ModelLoadError
+    from airflow_mlplat.serving.model_repository import ModelRepositoryError, describe_version
+    from airflow_mlplat.serving.registry import split_share
+
+    images: dict[str, str] = {}
+    for model in models:
+        ref = split_share(model)[0]
+        if not ref.startswith("models:/"):
+            continue
+        try:
+            fmt = describe_version(ref, tracking_uri).format
+        except (ModelRepositoryError, ModelLoadError, ValueError):
+            fmt = ""
+        images[model] = RUNTIME_IMAGES.get(fmt, "")
+    needed = set(images.values())
+    if needed <= {""}:
+        return sys.executable, None
+    if len(needed) > 1:
+        listed = "; ".join(f"{m}: {i or 'the platform runtime'}" for m, i in images.items())
+        raise ModelServiceError(f"one service runs on one runtime, these versions need different ones ({listed})")
+    (image,) = needed
+    try:
+        python = resolve(image)
+    except RuntimeNotFound as error:
+        raise ModelServiceError(f"serving {', '.join(images)}: {error}") from error
+    return python, {**os.environ, **replica_base_env(python)}
+
+
 def default_state_root() -> Path:
     return Path(os.environ.get("MLPLAT_SERVICES_DIR") or Path(os.environ.get("AIRFLOW_HOME", ".")) / "model-services")
 
@@ -62,11 +99,12 @@ class LocalModelServiceHook:
         """(Re)start service ``name``; returns ``{"url", "pid", "port", "state_dir", "versions"}`` once healthy."""
         from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
 
+        python, env = serving_runtime(models, tracking_uri)
         state = self.state(name)
         self.stop(name)
         port = port or free_port()
         command = [
-            sys.executable,
+            python,
             "-m",
             "airflow_mlplat.serving",
             "--port",
@@ -84,7 +122,7 @@ class LocalModelServiceHook:
             command += ["--model", model]
         url = f"http://{LOOPBACK}:{port}"
         try:
-            pid = start_service(state, command, port, timeout=timeout, name=f"model service {name!r}")
+            pid = start_service(state, command, port, env=env, timeout=timeout, name=f"model service {name!r}")
         except ServiceError as error:
             raise ModelServiceError(str(error)) from error
         health: dict[str, Any] = {}

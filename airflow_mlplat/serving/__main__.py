@@ -21,25 +21,15 @@ from typing import Any
 from airflow_mlplat.services.process import LOOPBACK
 
 
-def _split_share(text: str) -> tuple[str, float | None]:
-    ref, sep, share = text.rpartition("=")
-    if sep and ref:
-        try:
-            return ref, float(share)
-        except ValueError:
-            pass
-    return text, None
-
-
 def build_router(
     models: list[str], *, tracking_uri: str | None, cache_dir: Path, pmml: bool = False, batching: Any = None
 ):
-    from airflow_mlplat.serving.registry import ModelRef, RegistryClient
+    from airflow_mlplat.serving.registry import ModelRef, RegistryClient, split_share
     from airflow_mlplat.serving.versions import ModelRouter, ModelSlot
 
     refs, shares = [], {}
     for text in models:
-        ref_text, share = _split_share(text)
+        ref_text, share = split_share(text)
         ref = ModelRef.parse(ref_text)
         refs.append(ref)
         if share is not None:

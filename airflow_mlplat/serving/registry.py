@@ -80,6 +80,17 @@ class VersionInfo:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def split_share(text: str) -> tuple[str, float | None]:
+    """``models:/m@champion=0.9`` -> ``("models:/m@champion", 0.9)``; no share: ``(text, None)``."""
+    ref, sep, share = text.rpartition("=")
+    if sep and ref:
+        try:
+            return ref, float(share)
+        except ValueError:
+            pass
+    return text, None
+
+
 def _is_model_dir(path: Path) -> bool:
     return (path / "MLmodel").exists() or (path / DESCRIPTOR).exists()
 

@@ -97,14 +97,11 @@ def serve(tmp_path):
     """``serve(*model_args, poll=..)`` starts ``python -m airflow_mlplat.serving`` and waits for /healthz."""
     started: list[Service] = []
 
-    def start(
-        *models: str, tracking_uri: str, poll: float = 0.0, extra: tuple[str, ...] = (), python: str | None = None
-    ) -> Service:
-        """``python``: a framework runtime's interpreter (``.venv-tf``, ``.venv-paddle``); this one by default."""
+    def start(*models: str, tracking_uri: str, poll: float = 0.0, extra: tuple[str, ...] = ()) -> Service:
         port = free_port()
         state = ServiceState(tmp_path / f"service-{port}")
         command = [
-            python or sys.executable,
+            sys.executable,
             "-m",
             "airflow_mlplat.serving",
             "--tracking-uri",
@@ -120,10 +117,6 @@ def serve(tmp_path):
         for model in models:
             command += ["--model", model]
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        if python:
-            from airflow_mlplat.launcher.runtimes import replica_base_env
-
-            env.update(replica_base_env(python))
         start_service(state, command, port, env=env, timeout=60, name="prediction service")
         service = Service(state, port)
         started.append(service)

@@ -120,14 +120,21 @@ def test_each_format_matches_pytorch_on_1000_raw_rows(deep_models, tmp_path, nam
     assert np.max(np.abs(served - deep_models["expected"]["1"])) <= TOLERANCE
 
 
-def test_the_service_answers_raw_fields_and_names_a_bad_one(deep_models, serve):
-    rows, expected = deep_models["rows"], deep_models["expected"]["1"]
-    service = serve(f"models:/{NAME}@champion", tracking_uri=deep_models["uri"])
-    single = httpx.post(f"{service.url}/predict", json=rows[3], timeout=10)
+def test_the_service_answers_raw_fields_splits_champion_and_challenger_and_names_a_bad_field(deep_models, serve):
+    rows, expected = deep_models["rows"], deep_models["expected"]
+    service = serve(f"models:/{NAME}@champion=0.5", f"models:/{NAME}@challenger=0.5", tracking_uri=deep_models["uri"])
+    single = httpx.post(f"{service.url}/predict", json=rows[3], headers={"X-Model-Alias": "champion"}, timeout=10)
     assert single.status_code == 200 and single.headers["x-model-version"] == "1"
-    assert abs(single.json()["p_label"] - expected[3]) <= TOLERANCE
-    batch = httpx.post(f"{service.url}/predict", json={"rows": rows}, timeout=30).json()["predictions"]
-    assert np.max(np.abs(np.array([p["p_label"] for p in batch]) - expected)) <= TOLERANCE
+    assert abs(single.json()["p_label"] - expected["1"][3]) <= TOLERANCE
+    batch = httpx.post(
+        f"{service.url}/predict", json={"rows": rows}, headers={"X-Model-Version": "1"}, timeout=30
+    ).json()["predictions"]
+    assert np.max(np.abs(np.array([p["p_label"] for p in batch]) - expected["1"])) <= TOLERANCE
+    by_alias = httpx.post(f"{service.url}/predict", json=rows[7], headers={"X-Model-Alias": "challenger"}).json()
+    assert by_alias["version"] == "2" and abs(by_alias["p_label"] - expected["2"][7]) <= TOLERANCE
+    with httpx.Client(base_url=service.url) as http:
+        seen = [http.post("/predict", json=rows[7]).json()["version"] for _ in range(200)]
+    assert 60 < seen.count("2") < 140, seen.count("2")
 
     bad = httpx.post(f"{service.url}/predict", json={**rows[0], "n1": "many"}, timeout=10)
     assert bad.status_code == 422 and "'n1'" in bad.json()["message"]
@@ -138,6 +145,12 @@ def test_the_service_answers_raw_fields_and_names_a_bad_one(deep_models, serve):
     assert meta["slots"]["champion"]["inputs"]["hist_items"] == "sequence"
     assert httpx.get(f"{service.url}/healthz", timeout=10).status_code == 200
     assert "mlplat_predict_requests_total" in httpx.get(f"{service.url}/metrics", timeout=10).text
+    service.stop()
+
+    scripted = serve(f"models:/{TORCHSCRIPT_NAME}/1", tracking_uri=deep_models["uri"])
+    answers = httpx.post(f"{scripted.url}/predict", json={"rows": rows[:100]}, timeout=30).json()["predictions"]
+    assert np.max(np.abs(np.array([p["p_label"] for p in answers]) - expected["1"][:100])) <= TOLERANCE
+    assert httpx.get(f"{scripted.url}/metadata", timeout=10).json()["slots"]["v1"]["flavor"] == "torchscript"
 
 
 def test_alias_move_under_load_with_micro_batching_fails_no_request(deep_models, serve):
@@ -190,18 +203,6 @@ def test_alias_move_under_load_with_micro_batching_fails_no_request(deep_models,
         assert abs(answer["p_label"] - expected[answer["version"]][i]) <= TOLERANCE
     batching = httpx.get(f"{service.url}/metadata", timeout=10).json()["slots"]["champion"]["batching"]
     assert batching["max_rows"] == 32 and batching["rows"] > batching["batches"]  # requests were scored together
-
-
-def test_champion_and_challenger_deep_models_by_share_and_header(deep_models, serve):
-    rows, expected = deep_models["rows"], deep_models["expected"]
-    service = serve(f"models:/{NAME}@champion=0.5", f"models:/{NAME}@challenger=0.5", tracking_uri=deep_models["uri"])
-    by_alias = httpx.post(f"{service.url}/predict", json=rows[7], headers={"X-Model-Alias": "challenger"}).json()
-    assert by_alias["version"] == "2" and abs(by_alias["p_label"] - expected["2"][7]) <= TOLERANCE
-    by_version = httpx.post(f"{service.url}/predict", json=rows[7], headers={"X-Model-Version": "1"}).json()
-    assert by_version["version"] == "1" and abs(by_version["p_label"] - expected["1"][7]) <= TOLERANCE
-    with httpx.Client(base_url=service.url) as http:
-        seen = [http.post("/predict", json=rows[7]).json()["version"] for _ in range(200)]
-    assert 60 < seen.count("2") < 140, seen.count("2")
 
 
 def test_a_tensor_model_without_feature_map_is_served_by_its_input_names(mlflow_server, tmp_path):

@@ -2,9 +2,10 @@
 
 Each framework builds a small ranking model (an item embedding and dense features through an MLP)
 in its own process, saves it as it would for serving and scores 1,000 rows itself: those outputs
-are the reference. The model is uploaded through the ModelZoo to the real MLflow server, served by
-``python -m airflow_mlplat.serving`` started on the framework's interpreter, and the service's
-answers on the same rows must equal the framework's within 1e-5.
+are the reference. The model is uploaded through the ModelZoo to the real MLflow server and deployed
+locally (the deploy starts ``python -m airflow_mlplat.serving`` on the framework's interpreter, found
+from the version's format); the service's answers on the same rows must equal the framework's
+within 1e-5.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def rows() -> list[dict]:
 
 
 @pytest.mark.parametrize("fmt", sorted(CASES))
-def test_served_on_its_runtime_equals_the_framework_on_1000_rows(fmt, mlflow_server, serve, tmp_path: Path):
+def test_served_on_its_runtime_equals_the_framework_on_1000_rows(fmt, mlflow_server, tmp_path: Path):
     from airflow_mlplat.modelzoo.upload import upload_model
 
     script, output = CASES[fmt]
@@ -95,19 +96,29 @@ def test_served_on_its_runtime_equals_the_framework_on_1000_rows(fmt, mlflow_ser
     name = f"framework-serving-{fmt}"
     registered = upload_model(tmp_path / "model", name=name, fmt=fmt, tracking_uri=mlflow_server)
     assert registered["version"] == 1
+    from mlflow import MlflowClient
 
-    service = serve(f"models:/{name}/1", tracking_uri=mlflow_server, python=python)
-    meta = httpx.get(f"{service.url}/metadata", timeout=10).json()
-    assert meta["slots"]["v1"]["flavor"] == fmt
-    answer = httpx.post(f"{service.url}/predict", json={"rows": rows()}, timeout=60)
-    assert answer.status_code == 200, answer.text
-    served = np.array([p[output] for p in answer.json()["predictions"]])
-    reference = np.load(tmp_path / "reference.npy")
-    assert served.shape == reference.shape == (ROWS, 1)
-    assert np.max(np.abs(served - reference)) <= TOLERANCE
+    MlflowClient(mlflow_server).set_registered_model_alias(name, "champion", "1")
 
-    bad = httpx.post(f"{service.url}/predict", json={"item": 3, "dense": [1.0, 2.0]}, timeout=10)
-    assert bad.status_code == 422 and "'dense'" in bad.json()["message"]
+    # One-click deploy finds the runtime from the version's format tag and starts the service on it.
+    from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+
+    hook = LocalModelServiceHook(tmp_path / "services")
+    deployed = hook.deploy("framework", [f"models:/{name}@champion=1.0"], tracking_uri=mlflow_server, poll_interval=0)
+    url = deployed["url"]
+    try:
+        assert Path(f"/proc/{deployed['pid']}/cmdline").read_bytes().split(b"\0")[0].decode() == python
+        assert httpx.get(f"{url}/metadata", timeout=10).json()["slots"]["champion"]["flavor"] == fmt
+        answer = httpx.post(f"{url}/predict", json={"rows": rows()}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        served = np.array([p[output] for p in answer.json()["predictions"]])
+        reference = np.load(tmp_path / "reference.npy")
+        assert served.shape == reference.shape == (ROWS, 1)
+        assert np.max(np.abs(served - reference)) <= TOLERANCE
+        bad = httpx.post(f"{url}/predict", json={"item": 3, "dense": [1.0, 2.0]}, timeout=10)
+        assert bad.status_code == 422 and "'dense'" in bad.json()["message"]
+    finally:
+        hook.stop("framework")
 
 
 def test_a_framework_format_on_the_platform_runtime_names_the_runtime_it_needs(tmp_path: Path):

@@ -148,6 +148,7 @@ def test_champion_and_challenger_side_by_side(registered, serve):
 
 
 def test_serving_never_imports_pyspark_or_mlflow(registered, tmp_path):
+    """Nor, for a Spark model, any deep-learning runtime (they load with a version of their format)."""
     import subprocess
     import sys
 
@@ -161,7 +162,8 @@ router = build_router(["models:/{registered["name"]}@champion"], tracking_uri="{
                       cache_dir=Path(r"{tmp_path}"))
 with TestClient(create_app(router)) as client:
     assert client.post("/predict", json={registered["rows"][0]!r}).status_code == 200
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "mlflow", "py4j"))
+runtimes = ("pyspark", "mlflow", "py4j", "onnxruntime", "torch", "tensorflow", "paddle")
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in runtimes)
 print("HEAVY", heavy)
 sys.exit(1 if heavy else 0)
 """

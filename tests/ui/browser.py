@@ -1,4 +1,5 @@
-"""What the browser tests share: the Airflow cluster's folders and running a page script in Chromium.
+"""What the browser tests share: one real Airflow (``browser_airflow``, in ``conftest.py``) and running
+a page script in Chromium.
 
 A script (``ui/e2e/*.e2e.mjs``) drives the page through playwright-core and prints one JSON line
 of what it saw; screenshots go to ``output``.
@@ -21,17 +22,44 @@ UI_DIR = REPO_ROOT / "ui"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def cluster_folders(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """``(dags, spark_conf_dir, airflow_home)``: a DAGs folder syncing ``pipelines/``, small-machine Spark settings."""
-    dags = tmp_path / "dags"
+#: Click rows (``ranking.synthetic``) the deep pipeline's browser test reads, under the page's data root.
+CLICK_ROWS = 3000
+
+
+def write_clicks(path: Path) -> None:
+    """``CLICK_ROWS`` synthetic click rows (the generator ``synthetic_ctr`` uses) as one parquet file."""
+    import numpy as np
+
+    from airflow_mlplat.ranking.synthetic import SyntheticCtr
+
+    frame = SyntheticCtr(fields=5, max_cardinality=200, max_history=6, seed=3).generate(np.arange(CLICK_ROWS))
+    path.parent.mkdir(parents=True)
+    frame.to_parquet(path, index=False)
+
+
+def start_cluster(root: Path, mlflow_server: str) -> AirflowCluster:
+    """An Airflow with a triggerer (deferred training steps) and MLflow, syncing ``pipelines/`` from its
+    DAGs folder (the purchase-intent template in it), small-machine Spark settings, the click table."""
+    dags = root / "dags"
     (dags / "pipelines").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "dags" / "pipeline_dags.py", dags)
-    conf_dir = tmp_path / "spark-conf"
+    shutil.copy(REPO_ROOT / "dags" / "pipelines" / "purchase_intent_gbdt.json", dags / "pipelines")
+    conf_dir = root / "spark-conf"
     conf_dir.mkdir()
     (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in SPARK_DEFAULTS.items()))
-    home = tmp_path / "airflow"
+    home = root / "airflow"
     home.mkdir()
-    return dags, conf_dir, home
+    write_clicks(home / "mlplat-data" / "clicks.parquet")  # under the page's default data root
+    cluster = AirflowCluster(
+        home=home,
+        dags_folder=dags,
+        run_root=root / "runs",
+        spark_conf_dir=conf_dir,
+        triggerer=True,
+        extra_env={"AIRFLOW_CONN_MLFLOW_DEFAULT": mlflow_server, "MLPLAT_LAUNCHER_ROOT": str(root / "launcher")},
+    )
+    cluster.start()
+    return cluster
 
 
 def run_page_script(

@@ -167,3 +167,18 @@ def raw_http(api_app, client):
     yield request
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="package")
+def browser_airflow(tmp_path_factory: pytest.TempPathFactory, mlflow_server: str):
+    """One real Airflow for the browser tests (starting one costs about 25 s); see ``browser.start_cluster``."""
+    from .browser import start_cluster
+
+    cluster = None
+    try:
+        cluster = start_cluster(tmp_path_factory.mktemp("browser-airflow"), mlflow_server)
+        yield cluster
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            print(cluster.logs(3000))

@@ -13,7 +13,6 @@ playwright-core. It starts Spark: run it under `flock /tmp/mlplat-spark.lock`.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,26 +20,14 @@ import pytest
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 
 from .airflow_cluster import AirflowCluster
-from .browser import REPO_ROOT, cluster_folders, run_page_script
+from .browser import REPO_ROOT, run_page_script
 
 OUTPUT = REPO_ROOT / "test-output" / "ui-e2e"
 PIPELINE = "purchase_intent_canvas"
 
 
-@pytest.fixture
-def airflow(tmp_path: Path):
-    dags, conf_dir, home = cluster_folders(tmp_path)
-    shutil.copy(REPO_ROOT / "dags" / "pipelines" / "purchase_intent_gbdt.json", dags / "pipelines")
-    cluster = AirflowCluster(home=home, dags_folder=dags, run_root=tmp_path / "runs", spark_conf_dir=conf_dir)
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-        print(cluster.logs(1500))
-
-
-def test_build_save_trigger_and_see_the_auc(airflow: AirflowCluster, tmp_path: Path):
+def test_build_save_trigger_and_see_the_auc(browser_airflow: AirflowCluster, tmp_path: Path):
+    airflow = browser_airflow
     result = run_page_script("editor.e2e.mjs", airflow, OUTPUT, tmp_path, {"MLPLAT_PIPELINE": PIPELINE}, timeout=420)
 
     assert result["state"] == "success"

@@ -24,47 +24,16 @@ import pytest
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 
 from .airflow_cluster import AirflowCluster
-from .browser import REPO_ROOT, cluster_folders, run_page_script
+from .browser import REPO_ROOT, run_page_script
 
 OUTPUT = REPO_ROOT / "test-output" / "ui-e2e-ranking"
 PIPELINE = "ctr_deepfm_canvas"
-ROWS = 3000
-
-
-def write_clicks(path: Path) -> None:
-    """``ROWS`` synthetic click rows (the generator ``synthetic_ctr`` uses) as one parquet file."""
-    import numpy as np
-
-    from airflow_mlplat.ranking.synthetic import SyntheticCtr
-
-    frame = SyntheticCtr(fields=5, max_cardinality=200, max_history=6, seed=3).generate(np.arange(ROWS))
-    path.parent.mkdir(parents=True)
-    frame.to_parquet(path, index=False)
-
-
-@pytest.fixture
-def airflow(tmp_path: Path, mlflow_server: str):
-    dags, conf_dir, home = cluster_folders(tmp_path)
-    write_clicks(home / "mlplat-data" / "clicks.parquet")  # under the page's default data root
-    cluster = AirflowCluster(
-        home=home,
-        dags_folder=dags,
-        run_root=tmp_path / "runs",
-        spark_conf_dir=conf_dir,
-        triggerer=True,
-        extra_env={"AIRFLOW_CONN_MLFLOW_DEFAULT": mlflow_server, "MLPLAT_LAUNCHER_ROOT": str(tmp_path / "launcher")},
-    )
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-        print(cluster.logs(3000))
 
 
 def test_build_a_deep_pipeline_train_and_see_auc_and_training_curve(
-    airflow: AirflowCluster, mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    browser_airflow: AirflowCluster, mlflow_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
+    airflow = browser_airflow
     table = airflow.home / "mlplat-data" / "clicks.parquet"
     result = run_page_script(
         "ranking.e2e.mjs", airflow, OUTPUT, tmp_path, {"MLPLAT_PIPELINE": PIPELINE, "MLPLAT_TABLE": str(table)}, 840

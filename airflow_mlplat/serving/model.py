@@ -99,34 +99,8 @@ def load_model_dir(
         if pmml:
             raise ModelLoadError(f"{where}: --pmml serves Spark models; this version is a deep model")
         scorer, flavor, columns = load_deep_model(model_dir, where)
-        return LoadedModel(
-            name=name,
-            version=version,
-            slot=slot,
-            alias=alias,
-            run_id=run_id,
-            metrics=dict(metrics or {}),
-            columns=columns,
-            scorer=scorer,
-            flavor=flavor,
-            path=str(model_dir),
-            batcher=MicroBatcher(scorer, batching) if batching else None,
-        )
-    try:
-        mlmodel = read_mlmodel(model_dir)
-        columns = input_columns(mlmodel, where)
-    except (OSError, ValueError) as error:
-        raise ModelLoadError(f"{where}: {error}") from error
-    if pmml:
-        from airflow_mlplat.serving.pmml import PmmlScorer
-
-        document = model_dir / PMML_FILE
-        if not document.exists():
-            raise ModelLoadError(f"{where}: --pmml was asked for but the version has no {PMML_FILE}")
-        scorer, flavor = PmmlScorer(document), "pmml"
     else:
-        types = {column: kind for column, (kind, _) in columns.items()}
-        scorer, flavor = SparkFileScorer.load(spark_model_dir(model_dir, mlmodel), types), "spark-files"
+        scorer, flavor, columns = _load_spark_model(model_dir, where, pmml)
     return LoadedModel(
         name=name,
         version=version,
@@ -140,3 +114,21 @@ def load_model_dir(
         path=str(model_dir),
         batcher=MicroBatcher(scorer, batching) if batching else None,
     )
+
+
+def _load_spark_model(model_dir: Path, where: str, pmml: bool) -> tuple[Any, str, dict[str, tuple[str, bool]]]:
+    """``(scorer, flavor, columns)`` of an MLflow Spark model: the numpy file scorer, or PMML with ``pmml``."""
+    try:
+        mlmodel = read_mlmodel(model_dir)
+        columns = input_columns(mlmodel, where)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"{where}: {error}") from error
+    if pmml:
+        from airflow_mlplat.serving.pmml import PmmlScorer
+
+        document = model_dir / PMML_FILE
+        if not document.exists():
+            raise ModelLoadError(f"{where}: --pmml was asked for but the version has no {PMML_FILE}")
+        return PmmlScorer(document), "pmml", columns
+    types = {column: kind for column, (kind, _) in columns.items()}
+    return SparkFileScorer.load(spark_model_dir(model_dir, mlmodel), types), "spark-files", columns

@@ -133,3 +133,46 @@ def serve(tmp_path):
     yield start
     for service in started:
         service.stop()
+
+
+def alias_move_under_load(url: str, rows: list[dict], move, restore, *, spread: int = 1):
+    """4 clients post ``rows`` to ``url`` while ``move()`` moves the alias to version 2, until version 2
+    answers; then ``restore()``. Returns ``(failures, [(row index, answer)])`` in answer order."""
+    import threading
+    import time
+
+    failures: list[str] = []
+    answers: list[tuple[int, dict]] = []
+    stop = threading.Event()
+
+    def load(worker: int) -> None:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            i = worker * spread
+            while not stop.is_set():
+                i = (i + 1) % len(rows)
+                try:
+                    response = http.post("/predict", json=rows[i])
+                except httpx.HTTPError as error:
+                    failures.append(repr(error))
+                    continue
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code} {response.text}")
+                else:
+                    answers.append((i, response.json()))
+
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.0)
+        move()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(a["version"] == "2" for _, a in answers[-20:]):
+            time.sleep(0.1)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        restore()
+    return failures, answers

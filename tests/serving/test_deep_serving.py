@@ -9,8 +9,6 @@ same 1,000 raw rows encoded by the feature map.
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.ranking.conftest import GENERATOR, ranking_tables  # noqa: F401  (the click tables, made once)
+from tests.serving.conftest import alias_move_under_load
 
 NAME = "deep-serving-ctr"
 TORCHSCRIPT_NAME = "deep-serving-ctr-ts"
@@ -164,38 +163,13 @@ def test_alias_move_under_load_with_micro_batching_fails_no_request(deep_models,
         poll=0.2,
         extra=("--batch-max-rows", "32", "--batch-max-wait-ms", "5"),
     )
-    failures, answers, stop = [], [], threading.Event()
-
-    def load(worker: int) -> None:
-        with httpx.Client(base_url=service.url, timeout=10) as http:
-            i = worker * 97
-            while not stop.is_set():
-                i = (i + 1) % len(rows)
-                try:
-                    response = http.post("/predict", json=rows[i])
-                except httpx.HTTPError as error:
-                    failures.append(repr(error))
-                    continue
-                if response.status_code != 200:
-                    failures.append(f"{response.status_code} {response.text}")
-                else:
-                    answers.append((i, response.json()))
-
-    threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(1.0)
-        client.set_registered_model_alias(NAME, "champion", "2")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(a["version"] == "2" for _, a in answers[-20:]):
-            time.sleep(0.1)
-        time.sleep(1.0)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-        client.set_registered_model_alias(NAME, "champion", "1")
+    failures, answers = alias_move_under_load(
+        service.url,
+        rows,
+        lambda: client.set_registered_model_alias(NAME, "champion", "2"),
+        lambda: client.set_registered_model_alias(NAME, "champion", "1"),
+        spread=97,
+    )
     assert failures == []
     versions = [a["version"] for _, a in answers]
     assert versions[0] == "1" and versions[-1] == "2"

@@ -6,11 +6,11 @@ Uses Spark (to train and register the models): run under ``flock /tmp/mlplat-spa
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import httpx
 import pytest
+
+from tests.serving.conftest import alias_move_under_load
 
 TOLERANCE = 1e-9
 
@@ -72,38 +72,12 @@ def test_alias_move_under_load_has_zero_failed_requests(registered, serve):
     client = MlflowClient(registered["uri"])
     client.set_registered_model_alias(name, "champion", "1")
     service = serve(f"models:/{name}@champion", tracking_uri=registered["uri"], poll=0.2)
-    failures, answers, stop = [], [], threading.Event()
-
-    def load(worker: int) -> None:
-        with httpx.Client(base_url=service.url, timeout=10) as http:
-            i = worker
-            while not stop.is_set():
-                i = (i + 1) % len(rows)
-                try:
-                    response = http.post("/predict", json=rows[i])
-                except httpx.HTTPError as error:
-                    failures.append(repr(error))
-                    continue
-                if response.status_code != 200:
-                    failures.append(f"{response.status_code} {response.text}")
-                else:
-                    answers.append((i, response.json()))
-
-    threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        time.sleep(1.0)
-        client.set_registered_model_alias(name, "champion", "2")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(a["version"] == "2" for _, a in answers[-20:]):
-            time.sleep(0.1)
-        time.sleep(1.0)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-        client.set_registered_model_alias(name, "champion", "1")
+    failures, answers = alias_move_under_load(
+        service.url,
+        rows,
+        lambda: client.set_registered_model_alias(name, "champion", "2"),
+        lambda: client.set_registered_model_alias(name, "champion", "1"),
+    )
     assert failures == []
     versions = [a["version"] for _, a in answers]
     assert versions[0] == "1" and versions[-1] == "2"

@@ -51,6 +51,7 @@ clean:
 
 docs: install
 	$(BIN)/airflow-mlplat components docs
+	$(BIN)/airflow-mlplat components stub
 
 # PyFlink in its own venv (it pins a py4j, numpy and pyarrow PySpark cannot share), plus the jars of
 # the mlplat-parquet format its jobs ship (compiled here, Parquet/Hadoop jars from the pyspark wheel).

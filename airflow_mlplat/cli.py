@@ -3,8 +3,10 @@
     airflow-mlplat components list [--category C] [--json]
     airflow-mlplat components show NAME [--json]
     airflow-mlplat components docs [--output docs/components.md] [--check]
+    airflow-mlplat components stub [--output airflow_mlplat/sdk/components.pyi] [--check]
     airflow-mlplat validate PIPELINE.json [--params JSON]
     airflow-mlplat run PIPELINE.json --out DIR [--params JSON]
+    airflow-mlplat pipeline to-python PIPELINE.json [--output FILE.py]
     airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
     airflow-mlplat models upload PATH --name NAME --format onnx|torchscript|savedmodel|paddle [--feature-map F]
     airflow-mlplat train submit|status|logs|export|kill ...   (see airflow_mlplat/launcher/cli.py)
@@ -74,6 +76,43 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stub(args: argparse.Namespace) -> int:
+    from airflow_mlplat.sdk.stub import STUB_PATH, render_stub
+
+    text = render_stub()
+    output = args.output or STUB_PATH
+    if args.check:
+        if (output.read_text() if output.exists() else "") != text:
+            print(f"{output} is out of date: run `airflow-mlplat components stub`", file=sys.stderr)
+            return 1
+        print(f"{output} is up to date")
+        return 0
+    output.write_text(text)
+    print(f"wrote {output}")
+    return 0
+
+
+def _to_python(args: argparse.Namespace) -> int:
+    from airflow_mlplat.pipeline import load_pipeline
+    from airflow_mlplat.pipeline.errors import PipelineValidationError
+    from airflow_mlplat.sdk.to_python import pipeline_to_python, round_trip_difference
+
+    doc = load_pipeline(args.pipeline)
+    try:
+        code = pipeline_to_python(doc)
+    except PipelineValidationError as err:
+        raise PipelineValidationError(err.problems, args.pipeline) from None
+    difference = round_trip_difference(doc, code)
+    if difference:
+        print(f"note: {args.pipeline}: {difference}", file=sys.stderr)
+    if args.output is None:
+        sys.stdout.write(code)
+    else:
+        args.output.write_text(code)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def _promotions(args: argparse.Namespace) -> int:
     from airflow_mlplat.gating import promotion_history
     from airflow_mlplat.tracking import resolve_tracking_uri
@@ -134,7 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--output", type=Path, default=DOCS_PATH)
     docs.add_argument("--check", action="store_true", help="fail if the file differs from the registry")
     docs.set_defaults(func=_docs)
+    stub = components.add_parser("stub", help="generate the SDK's type stub (IDE completion) from the registry")
+    stub.add_argument("--output", type=Path, default=None, help="default: airflow_mlplat/sdk/components.pyi")
+    stub.add_argument("--check", action="store_true", help="fail if the file differs from the registry")
+    stub.set_defaults(func=_stub)
     engine_cli.add_pipeline_commands(sub)
+    pipeline = sub.add_parser("pipeline", help="pipeline documents and the Python SDK").add_subparsers(
+        dest="pipeline_command", required=True
+    )
+    to_python = pipeline.add_parser("to-python", help="write the SDK code that builds a pipeline JSON")
+    to_python.add_argument("pipeline", help="path of the pipeline JSON")
+    to_python.add_argument("--output", type=Path, default=None, help="write the code here (default: stdout)")
+    to_python.set_defaults(func=_to_python)
     add_train_commands(sub)
     models = sub.add_parser("models", help="the ModelZoo: deep models in the MLflow registry").add_subparsers(
         dest="models_command", required=True

@@ -13,8 +13,10 @@ from tests.conftest import REPO_ROOT
 README = (REPO_ROOT / "README.md").read_text()
 
 
-def _block(language: str) -> str:
-    match = re.search(rf"```{language}\n(.*?)```", README, re.S)
+def _block(language: str, under: str = "") -> str:
+    """The first ``language`` block (after the heading ``under`` when given)."""
+    text = README.split(f"\n{under}\n", 1)[1] if under else README
+    match = re.search(rf"```{language}\n(.*?)```", text, re.S)
     assert match, f"README has no {language} block"
     return match.group(1)
 
@@ -31,7 +33,11 @@ def test_readme_pipeline_validates():
 
 def test_readme_dag_file_parses(tmp_path):
     dag_file = tmp_path / "readme_dag.py"
-    dag_file.write_text(_block("python").replace("/opt/airflow/dags/pipelines/churn_lr.json", str(tmp_path / "p.json")))
+    dag_file.write_text(
+        _block("python", under="## A minimal DAG file").replace(
+            "/opt/airflow/dags/pipelines/churn_lr.json", str(tmp_path / "p.json")
+        )
+    )
     code = (
         f"import runpy, sys; runpy.run_path({str(dag_file)!r}); "
         "print(sorted(k for k in sys.modules if k.startswith('pyspark')))"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
     from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
+    from airflow_mlplat.sdk import Pipeline as SdkPipeline
 
 REPORT_PATH_XCOM_KEY = "report_path"
 #: XCom with where a tracked run was logged: ``{"uri", "experiment_id", "run_id", "registered_model"?}``.
@@ -220,7 +221,8 @@ class BaseSparkPipelineOperator(BaseOperator):
 class SparkPipelineOperator(BaseSparkPipelineOperator):
     """Run a pipeline JSON in one Spark application; return its metrics.
 
-    :param pipeline: the pipeline: a dict, a JSON string, or the path of a ``.json`` file
+    :param pipeline: the pipeline: a dict, a JSON string, the path of a ``.json`` file, or a
+        pipeline built with the SDK (``airflow_mlplat.sdk.Pipeline``, taken as its ``to_json()``)
         (templated; string values inside a dict are rendered too).
 
     See ``BaseSparkPipelineOperator`` for the other arguments. Returns (as XCom) the run's
@@ -234,8 +236,14 @@ class SparkPipelineOperator(BaseSparkPipelineOperator):
     template_fields: Sequence[str] = ("pipeline", *BaseSparkPipelineOperator.template_fields)
     template_fields_renderers = {**BaseSparkPipelineOperator.template_fields_renderers, "pipeline": "json"}
 
-    def __init__(self, *, pipeline: dict[str, Any] | str | os.PathLike[str], **kwargs: Any) -> None:
+    def __init__(self, *, pipeline: dict[str, Any] | str | os.PathLike[str] | SdkPipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if not isinstance(pipeline, dict | str | os.PathLike):
+            # Only a DAG file that built the pipeline with the SDK gets here: the import is already paid.
+            from airflow_mlplat.sdk import Pipeline as SdkPipeline
+
+            if isinstance(pipeline, SdkPipeline):
+                pipeline = pipeline.to_json()
         self.pipeline = os.fspath(pipeline) if isinstance(pipeline, os.PathLike) else pipeline
 
     def pipeline_document(self, context: Context) -> tuple[dict[str, Any], str]:

@@ -25,6 +25,7 @@ EXAMPLES = 500
 OUTSIDE_SECRET = b"\x89PNG\r\n\x1a\n-outside-every-root-" + b"\0" * 8
 SECRET_B = b"\x89PNG\r\n\x1a\n-run-output-of-dag-b-" + b"\0" * 8
 USERS = ("admin", "viewer", "editor_a")
+UPLOAD = "/mlplat/api/models/upload"
 
 
 def _files(root: Path) -> set[Path]:
@@ -177,11 +178,62 @@ def test_validate_bodies(client, users, bait, user, doc):
 def test_raw_bodies(client, users, bait, user, raw):
     payload = raw if isinstance(raw, bytes) else raw.encode()
     headers = {**users[user], "Content-Type": "application/json"}
-    for method, path in (("PUT", f"/mlplat/api/pipelines/{DAG_A}"), ("POST", "/mlplat/api/validate")):
+    routes = (("PUT", f"/mlplat/api/pipelines/{DAG_A}"), ("POST", "/mlplat/api/validate"), ("POST", UPLOAD))
+    for method, path in routes:
         response = client.request(method, path, content=payload, headers=headers)
         _check(user, response.status_code, response.content, (method, path, payload[:80]))
         if response.status_code == 200 and method == "PUT":  # a valid pipeline named A replaced A: put A back
             client.put(path, json={"pipeline": {"name": DAG_A, "nodes": SMALL_NODES}}, headers=headers)
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def upload_env(mlflow_server: str, tmp_path_factory: pytest.TempPathFactory):
+    """MLflow configured (a well-formed form reaches the model checks) and uploads' scratch under the
+    test's base folder, so the bait's check sees anything an upload leaves behind."""
+    import tempfile
+
+    scratch = tmp_path_factory.getbasetemp() / "upload-scratch"
+    scratch.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", mlflow_server)
+        patch.setattr(tempfile, "tempdir", str(scratch))
+        yield scratch
+
+
+text_or_hostile = segments | st.text(max_size=30)
+model_files = (
+    st.binary(max_size=2000)
+    | st.lists(st.tuples(text_or_hostile.filter(bool), st.binary(max_size=200)), max_size=4).map(_zip)
+    | json_values.map(lambda v: json.dumps(v).encode())
+)
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    user=st.sampled_from(USERS),
+    name=text_or_hostile,
+    fmt=st.sampled_from(["onnx", "torchscript", "savedmodel", "paddle", "keras", ""]) | st.text(max_size=10),
+    content=model_files,
+    filename=st.text(max_size=30).filter(lambda t: "\0" not in t),
+    extra=st.dictionaries(st.sampled_from(["description", "tasks", "path", "name"]), text_or_hostile, max_size=2),
+)
+def test_upload_forms(client, users, bait, upload_env, user, name, fmt, content, filename, extra):
+    data = {"name": name, "format": fmt, **extra}
+    response = client.post(UPLOAD, data=data, files={"file": (filename, content)}, headers=users[user])
+    _check(user, response.status_code, response.content, (name, fmt, filename, content[:80]))
+    assert response.status_code != 201, response.content  # nothing generated here is a model
+    assert list(upload_env.iterdir()) == []  # every upload's scratch is gone
 
 
 @pytest.mark.parametrize("path", ["/mlplat/api/pipelines", "/mlplat/openapi.json", "/mlplat/"])

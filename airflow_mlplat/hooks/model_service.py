@@ -33,6 +33,12 @@ class ModelServiceError(AirflowException):
     """A prediction service could not be deployed or stopped; the message names the service and the place."""
 
 
+class _Unhealthy(Exception):
+    def __init__(self, last: str, tail: str) -> None:
+        super().__init__(last)
+        self.last, self.tail = last, tail
+
+
 def serving_runtime(models: Sequence[str], tracking_uri: str | None) -> tuple[str, dict[str, str] | None]:
     """``(interpreter, env)`` the service needs: a framework runtime when its versions are SavedModel or
     Paddle models (read from their ``mlplat.format`` tags), else this interpreter (``env`` None).
@@ -97,7 +103,7 @@ class LocalModelServiceHook:
         timeout: float = 120.0,
     ) -> dict[str, Any]:
         """(Re)start service ``name``; returns ``{"url", "pid", "port", "state_dir", "versions"}`` once healthy."""
-        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
+        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service
 
         python, env = serving_runtime(models, tracking_uri)
         state = self.state(name)
@@ -125,20 +131,12 @@ class LocalModelServiceHook:
             pid = start_service(state, command, port, env=env, timeout=timeout, name=f"model service {name!r}")
         except ServiceError as error:
             raise ModelServiceError(str(error)) from error
-        health: dict[str, Any] = {}
-
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                    health.update(json.load(response))
-                    return response.status == 200
-            except OSError:
-                return False
-
-        if not wait_until(healthy, timeout=timeout, interval=0.25):
-            self.stop(name)
-            tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
-            raise ModelServiceError(f"model service {name!r} at {url} never became healthy; log {state.log}:\n{tail}")
+        try:
+            health = self._await_health(name, state, f"{url}/healthz", timeout)
+        except _Unhealthy as unhealthy:
+            raise ModelServiceError(
+                f"model service {name!r} at {url} never became healthy; log {state.log}:\n{unhealthy.tail}"
+            ) from None
         return {
             "backend": "local",
             "name": name,
@@ -168,7 +166,7 @@ class LocalModelServiceHook:
         :raises ModelServiceError: the process exited, or the health URL did not answer 200 within
             ``timeout`` seconds; the message names the URL and ends with the log's tail. No process is left.
         """
-        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service, wait_until
+        from airflow_mlplat.services.process import LOOPBACK, ServiceError, free_port, start_service
 
         state = self.state(name)
         self.stop(name)
@@ -184,26 +182,14 @@ class LocalModelServiceHook:
         except ServiceError as error:
             raise ModelServiceError(f"model service {name!r}: {health_url} never answered 200: {error}") from error
 
-        last: list[str] = []
-
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(health_url, timeout=2) as response:
-                    return response.status == 200
-            except urllib.error.HTTPError as error:
-                last[:] = [f"HTTP {error.code}"]
-            except OSError as error:
-                last[:] = [str(error)]
-            return False
-
-        if not wait_until(healthy, timeout=max(deadline - time.monotonic(), 1.0), interval=0.25):
-            self.stop(name)
-            tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
-            answer = f" (last answer: {last[0]})" if last else ""
+        try:
+            self._await_health(name, state, health_url, max(deadline - time.monotonic(), 1.0))
+        except _Unhealthy as unhealthy:
+            answer = f" (last answer: {unhealthy.last})" if unhealthy.last else ""
             raise ModelServiceError(
                 f"model service {name!r}: GET {health_url} did not answer 200 within {timeout:g} s{answer}; "
-                f"log {state.log}:\n{tail}"
-            )
+                f"log {state.log}:\n{unhealthy.tail}"
+            ) from None
         return {
             "backend": "local",
             "name": name,
@@ -213,6 +199,36 @@ class LocalModelServiceHook:
             "port": port,
             "state_dir": str(state.directory),
         }
+
+    def _await_health(self, name: str, state: Any, health_url: str, timeout: float) -> dict[str, Any]:
+        """The JSON ``health_url`` answers 200 with (``{}`` when not JSON). When it does not within
+        ``timeout`` seconds, the service is stopped and ``_Unhealthy`` (last answer, log tail) raised."""
+        from airflow_mlplat.services.process import wait_until
+
+        body: dict[str, Any] = {}
+        last: list[str] = []
+
+        def healthy() -> bool:
+            try:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
+                    if response.status != 200:
+                        return False
+                    try:
+                        body.update(json.load(response))
+                    except ValueError:
+                        pass
+                    return True
+            except urllib.error.HTTPError as error:
+                last[:] = [f"HTTP {error.code}"]
+            except OSError as error:
+                last[:] = [str(error)]
+            return False
+
+        if not wait_until(healthy, timeout=timeout, interval=0.25):
+            self.stop(name)
+            tail = state.log.read_text(errors="replace")[-3000:] if state.log.exists() else ""
+            raise _Unhealthy(last[0] if last else "", tail)
+        return body
 
     def stop(self, name: str) -> bool:
         from airflow_mlplat.services.process import stop_service

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 FORMATS = ("onnx", "torchscript", "savedmodel", "paddle")
+#: The formats a feature map can go with (serving encodes raw fields for them).
+FEATURE_MAP_FORMATS = ("onnx", "torchscript")
 #: The image whose local runtime reads a format's signature and serves it (``launcher.runtimes``).
 RUNTIME_IMAGES = {"savedmodel": "tensorflow/tensorflow", "paddle": "paddlepaddle/paddle"}
 _PADDLE_GRAPHS = (".pdmodel", ".json")

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from airflow_mlplat.modelzoo.formats import InspectedModel, UploadError, inspect_model
+from airflow_mlplat.modelzoo.formats import FEATURE_MAP_FORMATS, InspectedModel, UploadError, inspect_model
 from airflow_mlplat.ranking.feature_map import FILE_NAME as FEATURE_MAP_FILE
 from airflow_mlplat.serving.deep import DESCRIPTOR
 
@@ -66,7 +66,7 @@ def model_descriptor(
                 f"{model.root}: the TorchScript model takes {len(inputs)} inputs, the feature map has "
                 f"{len(feature_map.names)} fields"
             )
-        if model.format not in ("onnx", "torchscript"):
+        if model.format not in FEATURE_MAP_FORMATS:
             raise UploadError(f"{model.root}: a feature map goes with ONNX and TorchScript models only")
         descriptor["feature_map"] = FEATURE_MAP_FILE
         if tasks:  # else serving names the outputs after the map's labels, in order
@@ -195,5 +195,5 @@ def register_exported_model(
             description=description,
             uploaded_by="airflow",
             tags={"mlplat.source": output_url, **(tags or {})},
-            feature_map=feature_map if feature_map.is_file() and found in ("onnx", "torchscript") else None,
+            feature_map=feature_map if feature_map.is_file() and found in FEATURE_MAP_FORMATS else None,
         )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_mlplat.serving.runtimes import MODELS_ENV, RUNTIMES
+from airflow_mlplat.serving.runtimes import RUNTIMES, custom_env
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -269,15 +269,12 @@ class DeployModelOperator(BaseOperator):
             if self.action == "stop":
                 return {"backend": "local", "name": self.service_name, "stopped": local.stop(self.service_name)}
             if self.runtime == "custom":
-                env = {"MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else {}
-                if self.models:
-                    env[MODELS_ENV] = "\n".join(self.models)
                 return local.deploy_command(
                     self.service_name,
                     self.command or [],
                     health_path=str(self.health_path),
                     port=self.port,
-                    env={**env, **self.env},
+                    env={**custom_env(tracking_uri, self.models), **self.env},
                     timeout=self.startup_timeout,
                 )
             return local.deploy(

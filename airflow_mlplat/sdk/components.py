@@ -18,7 +18,7 @@ from typing import Any
 from airflow_mlplat.components.registry import load_components
 from airflow_mlplat.components.spec import ComponentSpec
 from airflow_mlplat.ranking.node import RANKING_COMPONENT, ranking_spec
-from airflow_mlplat.sdk.node import NODE_FIELDS, RANKING_FIELDS, node_document
+from airflow_mlplat.sdk.node import node_document, own_fields
 from airflow_mlplat.sdk.pipeline import building
 
 
@@ -31,8 +31,7 @@ def _signature(spec: ComponentSpec) -> inspect.Signature:
     keyword, empty = inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.empty
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
     inputs = [inspect.Parameter(p.name, positional, default=None if p.optional else empty) for p in spec.inputs]
-    fields = NODE_FIELDS + (RANKING_FIELDS if spec.name == RANKING_COMPONENT else ())
-    own = [inspect.Parameter(name, keyword, default=None) for name in fields]
+    own = [inspect.Parameter(name, keyword, default=None) for name in own_fields(spec)]
     params = [inspect.Parameter(p.name, keyword, default=empty if p.required else p.default) for p in spec.params]
     if spec.name == RANKING_COMPONENT:  # its parameters depend on the model: see ranking.params
         params = [inspect.Parameter("params", inspect.Parameter.VAR_KEYWORD)]

@@ -21,6 +21,11 @@ NODE_FIELDS = ("id", "description")
 RANKING_FIELDS = ("model", "launcher")
 
 
+def own_fields(spec: ComponentSpec) -> tuple[str, ...]:
+    """The node fields a call of ``spec`` takes besides inputs and params (a ranking node: model, launcher too)."""
+    return NODE_FIELDS + (RANKING_FIELDS if spec.name == RANKING_COMPONENT else ())
+
+
 def derive_id(component: str, used: Collection[str]) -> str:
     """The id a node gets when the call names none: the component's name, then ``NAME_2``, ``NAME_3``, ..."""
     if component not in used:
@@ -58,8 +63,7 @@ def node_document(builder: Any, spec: ComponentSpec, args: tuple[Any, ...], kwar
     ports = [p.name for p in spec.inputs]
     if len(args) > len(ports):
         raise TypeError(f"{spec.name}() takes {len(ports)} input(s) by position ({', '.join(ports)}), got {len(args)}")
-    fields = NODE_FIELDS + (RANKING_FIELDS if spec.name == RANKING_COMPONENT else ())
-    own = {name: kwargs.pop(name) for name in fields if name in kwargs}
+    own = {name: kwargs.pop(name) for name in own_fields(spec) if name in kwargs}
     given = dict(zip(ports, args, strict=False))
     for name in [n for n in kwargs if n in ports]:
         if name in given:

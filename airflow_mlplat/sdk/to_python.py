@@ -25,7 +25,7 @@ _LINE = 120
 _INDENT = "    "
 #: Names the generated code itself uses.
 _TAKEN = {"p", "c", "Pipeline", "Stored"}
-_HEAD_FIELDS = ("description", "execution", "schedule", "params", "spark_conf", "origin")
+_HEAD_FIELDS = ("description", "execution", "schedule", "params", "spark_conf", "preview", "origin")
 _REGISTER_FIELDS = ("sample", "pmml", "sample_rows", "alias", "description")
 
 
@@ -95,16 +95,20 @@ def _references(doc: dict[str, Any]) -> set[str]:
     return {split_reference(ref)[0] for ref in refs}
 
 
+_BUILTINS = frozenset(dir(builtins))
+
+
 class _Writer:
     def __init__(self, doc: dict[str, Any], specs: dict[str, ComponentSpec]) -> None:
         self.doc = doc
         self.specs = specs
         self.variables: dict[str, str] = {}  # node id -> variable holding its output(s)
+        self.by_id = {node["id"]: node for node in doc["nodes"]}
         self.uses_stored = False
 
     def variable(self, node_id: str) -> str:
         name = node_id
-        taken = _TAKEN | set(self.variables.values()) | set(dir(builtins))
+        taken = _TAKEN | _BUILTINS | set(self.variables.values())
         while keyword.iskeyword(name) or name in taken:
             name += "_"
         self.variables[node_id] = name
@@ -112,7 +116,7 @@ class _Writer:
 
     def reference(self, ref: str) -> _Code:
         node_id, port = split_reference(ref)
-        node = next(n for n in self.doc["nodes"] if n["id"] == node_id)
+        node = self.by_id[node_id]
         variable = self.variables[node_id]
         return _Code(variable if len(self.specs[node["component"]].outputs) == 1 else f"{variable}.{port}")
 

@@ -50,8 +50,6 @@ def _threads() -> int:
 
 
 class OnnxRuntime:
-    format = "onnx"
-
     def __init__(self, path: Path, signature: Mapping[str, Any]) -> None:
         import onnxruntime
 
@@ -67,8 +65,6 @@ class OnnxRuntime:
 
 
 class TorchScriptRuntime:
-    format = "torchscript"
-
     def __init__(self, path: Path, signature: Mapping[str, Any]) -> None:
         import torch
 
@@ -89,8 +85,6 @@ class TorchScriptRuntime:
 class SavedModelRuntime:
     """TensorFlow's ``serving_default`` signature; needs the TensorFlow runtime (``.venv-tf``)."""
 
-    format = "savedmodel"
-
     def __init__(self, path: Path, signature: Mapping[str, Any]) -> None:
         import tensorflow as tf
 
@@ -107,8 +101,6 @@ class SavedModelRuntime:
 class PaddleRuntime:
     """Paddle Inference on CPU; needs the Paddle runtime (``.venv-paddle``). A predictor is not
     thread-safe, so batches take turns."""
-
-    format = "paddle"
 
     def __init__(self, path: Path, signature: Mapping[str, Any]) -> None:
         import threading
@@ -149,13 +141,6 @@ class FeatureMapScorer:
 
     def __init__(self, runtime: Any, feature_map: Any, tasks: Sequence[str], where: str) -> None:
         self.runtime, self.feature_map = runtime, feature_map
-        if runtime.format == "torchscript":  # traced inputs are positional: one per field, in the map's order
-            if len(runtime.inputs) != len(feature_map.names):
-                raise ModelLoadError(
-                    f"{where}: the model takes {len(runtime.inputs)} inputs, its feature map has "
-                    f"{len(feature_map.names)} fields"
-                )
-            runtime.inputs = list(feature_map.names)
         missing = [name for name in runtime.inputs if name not in feature_map.names]
         if missing:
             raise ModelLoadError(f"{where}: model inputs {missing} are not fields of its feature map")
@@ -272,14 +257,7 @@ def load_deep_model(model_dir: Path, where: str) -> tuple[Any, str, dict[str, tu
     descriptor = read_descriptor(model_dir, where)
     fmt = descriptor["format"]
     path = _model_path(model_dir, descriptor, where)
-    try:
-        runtime = RUNTIMES[fmt](path, descriptor.get("signature") or {})
-    except ImportError as error:
-        on = f": run the service on the {RUNTIME_IMAGES[fmt]} runtime" if fmt in RUNTIME_IMAGES else ""
-        raise ModelLoadError(f"{where}: the {fmt} runtime is not installed here ({error}){on}") from error
-    except (RuntimeError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelLoadError(f"{where}: {path.name} cannot be loaded by the {fmt} runtime ({first})") from error
+    signature = descriptor.get("signature") or {}
     feature_map = None
     if descriptor.get("feature_map"):
         from airflow_mlplat.ranking.feature_map import FeatureMap, FeatureMapError
@@ -288,7 +266,24 @@ def load_deep_model(model_dir: Path, where: str) -> tuple[Any, str, dict[str, tu
             feature_map = FeatureMap.from_json((model_dir / descriptor["feature_map"]).read_text())
         except (OSError, FeatureMapError) as error:
             raise ModelLoadError(f"{where}: its feature map cannot be read ({error})") from error
+        if fmt == "torchscript":  # traced inputs are positional: one per field, in the map's order
+            declared = signature.get("inputs", [])
+            if len(declared) != len(feature_map.names):
+                raise ModelLoadError(
+                    f"{where}: the model takes {len(declared)} inputs, its feature map has "
+                    f"{len(feature_map.names)} fields"
+                )
+            signature = {**signature, "inputs": [{"name": name} for name in feature_map.names]}
+    try:
+        runtime = RUNTIMES[fmt](path, signature)
+    except ImportError as error:
+        on = f": run the service on the {RUNTIME_IMAGES[fmt]} runtime" if fmt in RUNTIME_IMAGES else ""
+        raise ModelLoadError(f"{where}: the {fmt} runtime is not installed here ({error}){on}") from error
+    except (RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelLoadError(f"{where}: {path.name} cannot be loaded by the {fmt} runtime ({first})") from error
+    if feature_map is not None:
         scorer: Any = FeatureMapScorer(runtime, feature_map, descriptor.get("tasks") or (), where)
     else:
-        scorer = TensorScorer(runtime, descriptor.get("signature") or {})
+        scorer = TensorScorer(runtime, signature)
     return scorer, fmt, input_columns(descriptor, feature_map)

@@ -23,7 +23,7 @@ from typing import Any
 
 from airflow_mlplat.launcher.spec import ClusterProfile, gpu_problems, gpu_type_problems
 from airflow_mlplat.serving.admin import ADMIN_TOKEN_ENV, SECRET_KEY, secret_name
-from airflow_mlplat.serving.runtimes import MODEL_ROOT, MODELS_ENV, RUNTIMES
+from airflow_mlplat.serving.runtimes import MODEL_ROOT, RUNTIMES, custom_env
 from airflow_mlplat.serving.triton_config import TritonConfigError, triton_config
 
 CONTAINER_PORT = 8080
@@ -124,8 +124,9 @@ class ServiceSpec:
                 f"{where}: autoscale_on='rps' reads the mlplat service's request counter; "
                 f"runtime {self.runtime!r} scales on 'cpu'"
             )
-        problems = gpu_problems("gpu", self.gpu) + gpu_type_problems(
-            self.gpu_type, self.cluster_profile, asks_for_gpu=not gpu_problems("gpu", self.gpu) and self.gpu > 0
+        gpu_count_problems = gpu_problems("gpu", self.gpu)
+        problems = gpu_count_problems + gpu_type_problems(
+            self.gpu_type, self.cluster_profile, asks_for_gpu=not gpu_count_problems and self.gpu > 0
         )
         if problems:
             raise ValueError(f"{where}: " + "; ".join(problems))
@@ -213,8 +214,9 @@ def build_manifests(spec: ServiceSpec) -> list[Any]:
     pod = _RUNTIME_PODS[spec.runtime](spec, labels)
     gpu = Resources(gpu=spec.gpu)
     scheduling = gpu_scheduling(gpu, spec.gpu_type, spec.cluster_profile)
-    if gpu_node_affinity(gpu, spec.cluster_profile) is not None:
-        scheduling["affinity"] = k.V1Affinity(node_affinity=gpu_node_affinity(gpu, spec.cluster_profile))
+    affinity = gpu_node_affinity(gpu, spec.cluster_profile)
+    if affinity is not None:
+        scheduling["affinity"] = k.V1Affinity(node_affinity=affinity)
     deployment = k.V1Deployment(
         api_version="apps/v1",
         kind="Deployment",
@@ -473,10 +475,7 @@ def _custom_pod(spec: ServiceSpec, labels: Mapping[str, str]) -> _Pod:
     from kubernetes import client as k
 
     assert spec.port is not None and spec.health_path is not None  # validated
-    env = {"MLFLOW_TRACKING_URI": spec.tracking_uri} if spec.tracking_uri else {}
-    if spec.models:
-        env[MODELS_ENV] = "\n".join(spec.models)
-    env.update({key: str(value) for key, value in spec.env.items()})
+    env = {**custom_env(spec.tracking_uri, spec.models), **{key: str(value) for key, value in spec.env.items()}}
     container = k.V1Container(
         name=spec.runtime,
         image=spec.image,

@@ -8,7 +8,7 @@ declarations, ``kube_manifests`` builds the pods from them and the docs' table l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 #: The model repository every runtime that reads model files mounts (TF Serving's and Triton's layout).
@@ -16,6 +16,14 @@ MODEL_ROOT = "/models"
 #: The environment of a ``custom`` server: the model references it is deployed with, one per line
 #: (with ``MLFLOW_TRACKING_URI``), so the user's server can fetch them.
 MODELS_ENV = "MLPLAT_MODELS"
+
+
+def custom_env(tracking_uri: str | None, models: Sequence[str]) -> dict[str, str]:
+    """What a ``custom`` server is told: ``MLFLOW_TRACKING_URI`` and its model references (``MODELS_ENV``)."""
+    env = {"MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else {}
+    if models:
+        env[MODELS_ENV] = "\n".join(models)
+    return env
 
 
 @dataclass(frozen=True)

@@ -106,14 +106,9 @@ class _EncoderWriter(MLWriter):
         DefaultParamsWriter.saveMetadata(
             self.instance, path, self.sc, extraMetadata={"featureMap": self.instance.featureMap.to_dict()}
         )
-        jvm = self.sc._jvm
-        target = jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/{FILE_NAME}")
-        fs = target.getFileSystem(self.sc._jsc.hadoopConfiguration())
-        stream = fs.create(target, True)
-        try:
-            stream.write(bytearray(self.instance.featureMapJson().encode()))
-        finally:
-            stream.close()
+        from airflow_mlplat.engine.storage import hadoop_write_bytes
+
+        hadoop_write_bytes(self.sc, f"{path.rstrip('/')}/{FILE_NAME}", self.instance.featureMapJson().encode())
 
 
 class _EncoderReader(MLReader):

@@ -67,6 +67,7 @@ BUILTIN_MODULES = tuple(
         "evaluation",
         "model",
         "tuning",
+        "online",
         "export",
     )
 )

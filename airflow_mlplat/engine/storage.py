@@ -27,6 +27,26 @@ def _jvm_fs(spark: Any, url: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
+def hadoop_write_bytes(sc: Any, url: str, data: bytes) -> None:
+    """Write one file through Hadoop's filesystem of ``url`` (a Spark ML writer's ``self.sc``), replacing it."""
+    target = sc._jvm.org.apache.hadoop.fs.Path(url)
+    stream = target.getFileSystem(sc._jsc.hadoopConfiguration()).create(target, True)
+    try:
+        stream.write(bytearray(data))
+    finally:
+        stream.close()
+
+
+def hadoop_read_bytes(sc: Any, url: str) -> bytes:
+    """The bytes of one file, read through Hadoop's filesystem of ``url``."""
+    source = sc._jvm.org.apache.hadoop.fs.Path(url)
+    stream = source.getFileSystem(sc._jsc.hadoopConfiguration()).open(source)
+    try:
+        return bytes(sc._jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
+    finally:
+        stream.close()
+
+
 class _FsspecFs:
     """The few Hadoop ``FileSystem`` calls ``atomic_spark_write`` makes, on fsspec (paths are URLs)."""
 

@@ -16,11 +16,13 @@ import numpy as np
 
 from airflow_mlplat.serving.errors import UnsupportedModelError
 from airflow_mlplat.serving.frame import Frame
+from airflow_mlplat.serving.online import ONLINE_FEATURE_STAGES, ONLINE_PREDICTORS
 from airflow_mlplat.serving.predictors import PREDICTORS
 from airflow_mlplat.serving.spark_files import read_pipeline
 from airflow_mlplat.serving.stages import FEATURE_STAGES, Apply
 
-SUPPORTED_STAGES = {**FEATURE_STAGES, **PREDICTORS}
+PREDICTOR_STAGES = {**PREDICTORS, **ONLINE_PREDICTORS}
+SUPPORTED_STAGES = {**FEATURE_STAGES, **ONLINE_FEATURE_STAGES, **PREDICTOR_STAGES}
 
 
 class SparkFileScorer:
@@ -52,7 +54,7 @@ class SparkFileScorer:
                     f"scorer (supported: {', '.join(sorted(SUPPORTED_STAGES))})"
                 )
             compiled.append((stage.describe(), builder(stage)))
-            if stage.short_class in PREDICTORS:
+            if stage.short_class in PREDICTOR_STAGES:
                 params = stage.params
                 outputs = {
                     key: params.get(col, default)

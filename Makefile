@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXTRAS := spark,mlflow,hive,serving,pmml,launcher,torch,test,dev
+EXTRAS := spark,mlflow,hive,serving,pmml,launcher,torch,notebook,test,dev
 STAMP  := $(VENV)/.installed-$(EXTRAS)
 # torch's CPU wheel lies in PIP_FIND_LINKS on these machines; uv does not read that variable.
 FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
@@ -10,7 +10,7 @@ FIND_LINKS := $(if $(PIP_FIND_LINKS),--find-links "$(PIP_FIND_LINKS)")
 # Recipes that run the project put the venv first on PATH (spark-submit lives there).
 RUN    := PATH="$(abspath $(BIN)):$$PATH" PYSPARK_PYTHON="$(abspath $(BIN))/python"
 
-.PHONY: install tf paddle flink flink-up flink-down demo test lint bench docs check-java clean connect-up connect-down mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium
+.PHONY: install tf paddle flink flink-up flink-down demo test lint bench docs check-java clean connect-up connect-down mlflow-up mlflow-down serve bench-serving hive-up hive-down ui chromium notebook
 
 install: $(STAMP) ui
 
@@ -99,6 +99,10 @@ bench-serving: install
 bench-serving-deep: install
 	$(RUN) $(BIN)/python bench/serving_deep.py $(ARGS)
 
+# JupyterLab on 127.0.0.1 with a token, on the project's kernel (state under .services/jupyter); Ctrl-C stops it.
+notebook: install
+	$(RUN) $(BIN)/airflow-mlplat notebook
+
 hive-up: install
 	$(RUN) $(BIN)/python -m airflow_mlplat.services hive up
 
@@ -123,7 +127,7 @@ $(UI_DEPS): ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(UI_BUNDLE): $(UI_DEPS) ui/index.html ui/vite.config.js $(wildcard ui/src/*)
+$(UI_BUNDLE): $(UI_DEPS) ui/index.html ui/resources.html ui/vite.config.js $(wildcard ui/src/*)
 	cd ui && npm run build --silent
 
 # Debian's chromium for the browser test (playwright-core drives it; no browser download).

@@ -10,6 +10,7 @@
     airflow-mlplat promotions MODEL [--tracking-uri URI] [--json]
     airflow-mlplat models upload PATH --name NAME --format onnx|torchscript|savedmodel|paddle [--feature-map F]
     airflow-mlplat train submit|status|logs|export|kill ...   (see airflow_mlplat/launcher/cli.py)
+    airflow-mlplat notebook [--port N] [--notebook-dir DIR] [--detach | --stop]
 
 Nothing here imports Spark except ``run``.
 """
@@ -20,6 +21,7 @@ import argparse
 import contextlib
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -155,6 +157,37 @@ def _upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notebook(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from airflow_mlplat.services.jupyter import running_jupyter, start_jupyter, stop_jupyter
+    from airflow_mlplat.services.process import ServiceError, pid_alive
+
+    if args.stop:
+        print("JupyterLab stopped" if stop_jupyter(args.root) else "JupyterLab was not running")
+        return 0
+    try:
+        lab = running_jupyter(args.root) or start_jupyter(args.root, port=args.port, notebook_dir=args.notebook_dir)
+    except ServiceError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"JupyterLab (pid {lab.pid}, kernel 'airflow-mlplat' on {sys.executable}): {lab.url}", flush=True)
+    if args.detach:
+        print(f"stop it with: airflow-mlplat notebook --stop --root {args.root}")
+        return 0
+    print("Ctrl-C stops it.", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
+    try:
+        while pid_alive(lab.pid):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_jupyter(args.root)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-mlplat", description="The airflow-mlplat command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     promotions.add_argument("--tracking-uri", help="the MLflow server (default MLFLOW_TRACKING_URI)")
     promotions.add_argument("--json", action="store_true")
     promotions.set_defaults(func=_promotions)
+    notebook = sub.add_parser(
+        "notebook", help="JupyterLab on 127.0.0.1 with a token, its kernel in this environment (Ctrl-C stops it)"
+    )
+    notebook.add_argument("--port", type=int, default=8888, help="0: any free port (default %(default)s)")
+    notebook.add_argument("--notebook-dir", default=".", help="the folder JupyterLab shows (default: here)")
+    notebook.add_argument(
+        "--root",
+        type=Path,
+        default=Path(os.environ.get("MLPLAT_SERVICES_DIR", ".services")),
+        help="state folder: pid, token, log (default %(default)s)",
+    )
+    mode = notebook.add_mutually_exclusive_group()
+    mode.add_argument("--detach", action="store_true", help="leave it running in the background and return")
+    mode.add_argument("--stop", action="store_true", help="stop the one started with --detach")
+    notebook.set_defaults(func=_notebook)
     return parser
 
 

@@ -18,8 +18,11 @@ ALLOW_CODE_IN_SQL = "allow_code_in_sql"
 PAGE_DATA_ROOTS = "page_data_roots"
 #: Comma-separated user names who may save pipelines from the page; ``*``: every user who may edit the DAG.
 PIPELINE_AUTHORS = "pipeline_authors"
-#: The settings a pipeline's validation reads, so the driver must see them too.
-DRIVER_SETTINGS = (ALLOW_CODE_IN_SQL, PAGE_DATA_ROOTS)
+#: ``False``: no run writes table previews (each table's first rows and column profile, for the page),
+#: whatever its pipeline says: they copy rows of every table into the run folder and cost a pass each.
+TABLE_PREVIEWS = "table_previews"
+#: The settings a run's driver reads (a pipeline's validation, the engine), so it must see them too.
+DRIVER_SETTINGS = (ALLOW_CODE_IN_SQL, PAGE_DATA_ROOTS, TABLE_PREVIEWS)
 
 _TRUE = {"true", "1", "yes", "on"}
 
@@ -39,8 +42,9 @@ def setting(name: str, default: str = "") -> str:
     return default
 
 
-def flag(name: str) -> bool:
-    return setting(name).strip().lower() in _TRUE
+def flag(name: str, default: bool = False) -> bool:
+    value = setting(name).strip().lower()
+    return value in _TRUE if value else default
 
 
 def listing(name: str) -> list[str]:

@@ -216,6 +216,7 @@ def _per_node_tasks(pipeline: Pipeline, run_dir: str) -> None:
             out_dir=f"{run_dir}/{node.id}/_run",
             conf=pipeline.spark_conf,
             origin=pipeline.origin,
+            preview=pipeline.preview,
             doc_md=node.description or None,
         )
     for node in pipeline.nodes:

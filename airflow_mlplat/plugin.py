@@ -24,5 +24,12 @@ class MlplatPlugin(AirflowPlugin):
             "destination": "nav",
             "url_route": "mlplat",
             "category": "ML platform",
-        }
+        },
+        {
+            "name": "Resources",
+            "href": f"{URL_PREFIX}/resources",
+            "destination": "nav",
+            "url_route": "mlplat-resources",
+            "category": "ML platform",
+        },
     ]

@@ -23,6 +23,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.operators.deploy_model",
                     "airflow_mlplat.operators.model_gate",
                     "airflow_mlplat.operators.flink_job",
+                    "airflow_mlplat.operators.notebook",
                 ],
             }
         ],
@@ -34,6 +35,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.hooks.hive_metastore",
                     "airflow_mlplat.hooks.model_service",
                     "airflow_mlplat.hooks.flink",
+                    "airflow_mlplat.hooks.notebook",
                 ],
             },
         ],

@@ -1,9 +1,10 @@
 """Engine overhead: the purchase-intent pipeline through the engine vs the same steps by hand.
 
 Both run as fresh processes (JVM start included) on the same generated data with the same
-Spark settings, alternated, RUNS times each. The pipeline's plots are switched off, since the
-hand-written baseline draws none: this measures the engine, not matplotlib. The last line is
-the median of the per-pair ratios engine / hand-written (1.00 = no overhead; target <= 1.05).
+Spark settings, alternated, RUNS times each. The pipeline's plots and table previews are switched
+off, since the hand-written baseline makes neither: this measures the engine, not matplotlib. The
+last line is the median of the per-pair ratios engine / hand-written (1.00 = no overhead; target
+<= 1.05).
 
 Before it, a per-node table: the median seconds of each engine node (from its run report)
 beside the hand-written script's step of the same name (its ``steps.json``), and their
@@ -71,6 +72,7 @@ def main() -> None:
     for node in pipeline["nodes"]:
         if node["component"] in ("binary_classification_evaluation", "feature_importance"):
             node.setdefault("params", {})["plots"] = False
+    pipeline["preview"] = False  # no table previews either: bench/preview_cost.py measures those
     pipeline_path = work / "purchase_intent_gbdt.json"
     pipeline_path.write_text(json.dumps(pipeline))
     ratios, engine_times, hand_times = [], [], []

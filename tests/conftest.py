@@ -22,6 +22,10 @@ os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_SESSI
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.setdefault("AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS", "False")
+# Table previews cost an aggregation pass per table a run makes (bench/preview_cost.py); the tests
+# that check them switch them on (tests/engine/test_preview.py; the browser tests' Airflow, which
+# does not inherit AIRFLOW__ settings, writes them as a deployment does by default).
+os.environ.setdefault("AIRFLOW__MLPLAT__TABLE_PREVIEWS", "False")
 Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 # spark-submit and the engine's driver must use this interpreter and its venv's scripts.
 os.environ["PYSPARK_PYTHON"] = sys.executable

@@ -51,3 +51,17 @@ def test_show_unknown_component_suggests(capsys):
 def test_generated_catalogue_is_in_sync_with_the_registry():
     current = (REPO_ROOT / DOCS_PATH).read_text()
     assert current == render_markdown(iter_components()), "run: airflow-mlplat components docs"
+
+
+def test_validate_prints_one_whole_line_from_either_command(capsys, tmp_path):
+    from airflow_mlplat.engine.cli import main as engine_main
+
+    path = REPO_ROOT / "dags" / "pipelines" / "purchase_intent_gbdt.json"
+    for command in (main, engine_main):
+        assert command(["validate", str(path), "--params", '{"max_iter": 5}']) == 0
+        assert capsys.readouterr().out == f"{path}: valid\n"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "broken", "nodes": [{"id": "a", "component": "nope"}]}')
+    assert main(["validate", str(broken)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.endswith("is unknown\n") and captured.err.count("\n") == 1

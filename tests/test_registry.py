@@ -173,3 +173,46 @@ def test_duplicate_name_fails_at_registration():
         component(category="x", outputs={"data": Table}, name=existing.name)(impostor)
     register(existing)  # the registry is unchanged
     assert load_components()[existing.name] is existing
+
+
+#: The column each role is written to and read from by default, across the library: what a model's
+#: transform writes (Spark's names), what the clustering components write, what every consumer reads.
+ROLE_COLUMNS = {
+    "features": "features",
+    "label": "label",
+    "prediction": "prediction",
+    "probability": "probability",
+    "rawPrediction": "rawPrediction",
+    "cluster ids": "cluster",
+}
+#: Parameters naming a role's column, by their name.
+ROLE_PARAMS = {
+    "features_col": "features",
+    "label_col": "label",
+    "prediction_col": "prediction",
+    "probability_col": "probability",
+    "raw_prediction_col": "rawPrediction",
+    "cluster_col": "cluster ids",
+}
+#: Parameters whose name does not say their role.
+ROLE_EXCEPTIONS = {("clustering_evaluation", "prediction_col"): "cluster ids"}  # reads what kmeans & co. write
+#: Parameters naming any one column: where they default to a role's column, that is their role (the
+#: vector transformers read ``features``, vector_assembler writes it, index_to_string reads ``prediction``).
+ANY_COLUMN = {"input_col", "output_col"}
+
+
+def test_producers_and_consumers_default_to_the_same_columns():
+    """kmeans -> clustering_evaluation, vector_assembler -> a classifier -> predict -> an evaluation:
+    the defaults alone connect them. Every parameter naming a role (by its name, or in ROLE_EXCEPTIONS)
+    defaults to that role's column (or to none, when optional); no other parameter defaults to one."""
+    wrong = []
+    for spec in ALL:
+        for param in spec.params:
+            role = ROLE_EXCEPTIONS.get((spec.name, param.name), ROLE_PARAMS.get(param.name))
+            if role is None and param.default in ROLE_COLUMNS.values() and param.name not in ANY_COLUMN:
+                wrong.append(f"{spec.name}.{param.name} defaults to {param.default!r} but names no role")
+            elif role is not None and param.default not in (ROLE_COLUMNS[role], None):
+                expected = ROLE_COLUMNS[role]
+                wrong.append(f"{spec.name}.{param.name} ({role}) defaults to {param.default!r}, not {expected!r}")
+    assert wrong == []
+    assert ROLE_EXCEPTIONS.keys() <= {(s.name, p.name) for s in ALL for p in s.params}  # no stale entries

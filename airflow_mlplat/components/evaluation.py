@@ -545,7 +545,7 @@ def clustering_evaluation(
     data: Table,
     *,
     features_col: str = "features",
-    prediction_col: str = "prediction",
+    prediction_col: str = "cluster",
     distance_measure: Annotated[str, Options("squaredEuclidean", "cosine")] = "squaredEuclidean",
     plot: bool = True,
 ):
@@ -560,9 +560,9 @@ def clustering_evaluation(
     Metrics: ``silhouette``, ``clusters``, ``rows``, ``largest_cluster_share``.
 
     Args:
-        data: a clustered table with the features vector and the cluster id (e.g. from predict).
+        data: a clustered table with the features vector and the cluster id (e.g. kmeans' data, or predict's).
         features_col: the features vector column the clustering used.
-        prediction_col: the cluster id column.
+        prediction_col: the cluster id column (the clustering components write ``cluster``).
         distance_measure: the distance the silhouette is measured in.
         plot: save the cluster sizes as ``cluster_sizes.png``.
         metrics: the metrics dict.

@@ -3,7 +3,9 @@
 DataFrames and models pass between nodes in memory. A table that two or more consumers
 read (nodes or pipeline outputs) is cached, and released after its last consumer. Declared
 outputs are materialized atomically; the run report records per-node status, rows, seconds
-and metrics, and is written even when a node fails.
+and metrics, and is written even when a node fails. Each table output also gets a preview (its
+first rows and a column profile, ``engine.preview``) unless the pipeline says ``"preview": false``
+(or the deployment, ``[mlplat] table_previews = False``).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import traceback
 import uuid
 from typing import Any
 
-from airflow_mlplat import __version__
+from airflow_mlplat import __version__, config
 from airflow_mlplat.components.registry import get_component
 from airflow_mlplat.components.spec import ComponentSpec, PortKind
 from airflow_mlplat.engine import storage
 from airflow_mlplat.engine.connect import is_connect
 from airflow_mlplat.engine.context import ComponentContext
 from airflow_mlplat.engine.preflight import preflight_problems
+from airflow_mlplat.engine.preview import ROWS, TablePreview, preview_url
 from airflow_mlplat.pipeline.graph import topological_order
 from airflow_mlplat.pipeline.model import PathInput, Pipeline, PipelineOutput
 from airflow_mlplat.pipeline.resolve import resolved_node_params
@@ -74,6 +77,7 @@ class _Run:
         self.spark = spark
         self.values = values
         self.count_rows = count_rows
+        self.previews = pipeline.preview and config.flag(config.TABLE_PREVIEWS, default=True)
         self.results: dict[str, Any] = {}  # "node.port" -> value
         self.remaining_uses: collections.Counter[str] = collections.Counter()
         self.cached: set[str] = set()
@@ -96,6 +100,8 @@ class _Run:
                     "metrics": {},
                     "artifacts": [],
                     "details": {},
+                    "previews": {},
+                    "preview_errors": {},
                     "error": None,
                 }
                 for n in pipeline.nodes
@@ -138,6 +144,68 @@ class _Run:
             self.results[ref].unpersist()
             self.cached.discard(ref)
 
+    def _previewing(self, node_id: str, port: str, step: Any, *args: Any) -> bool:
+        """Run one step of a table's preview; a failure is logged and recorded, never the node's failure."""
+        try:
+            step(*args)
+        except Exception as exc:
+            self._preview_failed(node_id, port, exc)
+            return False
+        return True
+
+    def _preview_failed(self, node_id: str, port: str, error: Exception) -> None:
+        log.warning("node %s: the preview of %s failed: %s: %s", node_id, port, type(error).__name__, error)
+        self.report["nodes"][node_id]["preview_errors"][port] = f"{type(error).__name__}: {error}"[:1000]
+
+    def _table_preview(self, node_id: str, port: str, table: Any) -> TablePreview | None:
+        """A preview to fill for this table output, or None: the pipeline or the deployment (``[mlplat]
+        table_previews``) wants none, or the table has no schema."""
+        if not self.previews:
+            return None
+        try:
+            return TablePreview(table.schema)
+        except Exception as exc:
+            self._preview_failed(node_id, port, exc)
+            return None
+
+    def _observed(
+        self, node_id: str, port: str, name: str, table: Any, preview: TablePreview | None
+    ) -> tuple[Any, Any]:
+        """``(observation, observed table)`` to write output ``name`` with: its row count and, with a preview,
+        the profile. A profile Spark cannot analyse on this table leaves the count alone (the preview is
+        recorded as failed), so a preview never fails a write."""
+        from pyspark.sql import Observation
+        from pyspark.sql import functions as F
+
+        profile = preview.aggregates(table) if preview is not None else None
+        if profile:
+            observation = Observation(f"profile:{name}:{uuid.uuid4().hex[:8]}")
+            try:
+                return observation, table.observe(observation, *profile)
+            except Exception as exc:
+                self._preview_failed(node_id, port, exc)
+        observation = Observation(f"rows:{name}:{uuid.uuid4().hex[:8]}")
+        return observation, table.observe(observation, F.count(F.lit(1)).alias(ROWS))
+
+    def _write_preview(self, node_id: str, port: str, preview: TablePreview, value: Any, written: str | None) -> None:
+        """Compute what the preview still lacks (the profile: one job; the rows: from the written files
+        when there are some) and write it atomically beside the report."""
+        entry = self.report["nodes"][node_id]
+        if port in entry["preview_errors"]:
+            return
+        if preview.values is None and not self._previewing(node_id, port, preview.profile, value):
+            return
+        if preview.rows is None:
+
+            def sample() -> None:  # from the written files where there are some: the first ones only
+                preview.sample(storage.load_port(self.spark, PortKind.TABLE, written) if written else value)
+
+            if not self._previewing(node_id, port, sample):
+                return
+        url = preview_url(self.out_dir, node_id, port)
+        if self._previewing(node_id, port, lambda: storage.write_json(url, preview.document(node_id, port))):
+            entry["previews"][port] = url
+
     def run_node(self, index: int, node_id: str) -> None:
         node = self.pipeline.node(node_id)
         spec = get_component(node.component)
@@ -170,32 +238,42 @@ class _Run:
         for port in spec.outputs:
             ref = f"{node_id}.{port.name}"
             value = outputs[port.name]
+            preview = self._table_preview(node_id, port.name, value) if port.kind is PortKind.TABLE else None
             if port.kind is PortKind.TABLE and self.remaining_uses[ref] >= 2:
-                # Counting fills the cache, the work the first consumer would do anyway.
+                # Counting fills the cache, the work the first consumer would do anyway; the preview's
+                # profile (one aggregation, the row count and the first rows in it) does the same.
                 value = value.cache()
                 self.cached.add(ref)
-                entry["rows"][port.name] = value.count()
+                if preview is not None and self._previewing(node_id, port.name, preview.profile, value, "cache fill"):
+                    if preview.rows is None:  # the first partitions held too few: a limit, from the cache
+                        self._previewing(node_id, port.name, preview.sample, value)
+                    entry["rows"][port.name] = preview.rows_total
+                else:
+                    entry["rows"][port.name] = value.count()
             self.results[ref] = value
             if port.kind is PortKind.METRICS:
                 entry["metrics"].update(_jsonable(value))
+            written = None
             for name, url in self.outputs_by_ref.get(ref, []):
                 log.info("node %s: writing output %s to %s", node_id, name, url)
                 if port.kind is PortKind.TABLE and entry["rows"].get(port.name) is None:
-                    # The write itself counts the rows (an observed metric): no extra job.
-                    from pyspark.sql import Observation
-                    from pyspark.sql import functions as F
-
-                    observation = Observation(f"rows:{name}:{uuid.uuid4().hex[:8]}")
-                    storage.save_port(
-                        self.spark, port.kind, value.observe(observation, F.count(F.lit(1)).alias("rows")), url
-                    )
-                    entry["rows"][port.name] = observation.get["rows"]
+                    # The write itself counts the rows and profiles the table (observed metrics): no extra job.
+                    observation, observed_table = self._observed(node_id, port.name, name, value, preview)
+                    storage.save_port(self.spark, port.kind, observed_table, url)
+                    entry["rows"][port.name] = observation.get[ROWS]
+                    if preview is not None and len(observation.get) > 1:
+                        preview.observed(observation.get)
                 else:
                     storage.save_port(self.spark, port.kind, value, url)
+                if port.kind is PortKind.TABLE:
+                    written = written or url
                 self.report["outputs"][name] = url
                 self._release(ref)
+            if preview is not None:
+                self._write_preview(node_id, port.name, preview, value, written)
             if port.kind is PortKind.TABLE and port.name not in entry["rows"]:
-                entry["rows"][port.name] = value.count() if self.count_rows else None
+                counted = preview.rows_total if preview is not None else None
+                entry["rows"][port.name] = counted if counted is not None or not self.count_rows else value.count()
         entry["seconds"] = round(time.perf_counter() - started, 3)
         entry["status"] = "success"
         if entry["metrics"]:
@@ -245,7 +323,7 @@ def run_pipeline(
 
     Args:
         pipeline: a pipeline returned by ``validate_pipeline`` (with the same ``params``).
-        out_dir: URL of the run's directory: ``report.json``, ``outputs/``, ``artifacts/``.
+        out_dir: URL of the run's directory: ``report.json``, ``outputs/``, ``artifacts/``, ``previews/``.
         spark: the SparkSession to run in.
         params: overrides of the pipeline's params.
         count_rows: count every table output (one extra Spark job each). Without it, rows

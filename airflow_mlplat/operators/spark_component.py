@@ -43,6 +43,8 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
         Outputs not listed are computed and dropped (metrics still reach the XCom).
     :param origin: ``"page"`` when the node comes from a pipeline saved from the page: its
         locations, tables and Spark settings are then confined (``airflow_mlplat.pipeline.page_policy``).
+    :param preview: write the first rows and a column profile of each table output beside the run
+        report, for the page (the pipeline's ``preview``).
 
     See ``BaseSparkPipelineOperator`` for the other arguments. The one node's id is the task id
     (made an identifier). Returns (as XCom) ``{node_id: {metric: value}}``.
@@ -73,10 +75,12 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
         inputs: Mapping[str, str] | None = None,
         outputs: Mapping[str, str] | None = None,
         origin: str = "file",
+        preview: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.origin = origin
+        self.preview = preview
         self.component = component
         self.component_params = dict(component_params or {})
         self.inputs = dict(inputs or {})
@@ -99,6 +103,7 @@ class SparkComponentOperator(BaseSparkPipelineOperator):
         doc = {
             "name": node_id,
             "origin": self.origin,
+            "preview": self.preview,
             "params": {name: {"default": dag_params[name]} for name in sorted(set(refs.values()))},
             "nodes": [
                 {

@@ -102,6 +102,9 @@ class Pipeline(_Strict):
     nodes: list[Node] = Field(min_length=1)
     outputs: dict[str, str | PipelineOutput] = Field(default_factory=dict)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # Write each table output's first rows and column profile beside the run report, for the page
+    # (``airflow_mlplat.engine.preview``): about one small Spark job per table output.
+    preview: bool = True
     # "page" when the page's store saved it: its locations, tables and Spark settings are confined
     # (see ``airflow_mlplat.pipeline.page_policy``); the store sets it, whatever the request said.
     origin: Literal["file", "page"] = "file"

@@ -12,12 +12,14 @@
 ``p.to_json()`` is the pipeline document, ``p.validate()`` checks it, ``p.run(out=...)`` runs it
 in a local SparkSession and ``SparkPipelineOperator(pipeline=p)`` runs it from a DAG.
 ``airflow-mlplat pipeline to-python FILE.json`` writes this code for an existing document.
+``spark()`` is a notebook's SparkSession, set up like the engine's (Hive metastore, MLflow).
 Importing the SDK and building a pipeline imports no pyspark.
 """
 
 from airflow_mlplat.sdk import components
 from airflow_mlplat.sdk.handles import MetricsOutput, ModelOutput, Output, ParamRef, Stored, TableOutput
 from airflow_mlplat.sdk.pipeline import Pipeline
+from airflow_mlplat.sdk.session import spark
 
 __all__ = [
     "MetricsOutput",
@@ -28,4 +30,5 @@ __all__ = [
     "Stored",
     "TableOutput",
     "components",
+    "spark",
 ]

@@ -430,7 +430,7 @@ def clustering_evaluation(
     id: str | None = None,
     description: str | None = None,
     features_col: str | ParamRef = "features",
-    prediction_col: str | ParamRef = "prediction",
+    prediction_col: str | ParamRef = "cluster",
     distance_measure: Literal["squaredEuclidean", "cosine"] | ParamRef = "squaredEuclidean",
     plot: bool | ParamRef = True,
 ) -> ClusteringEvaluationOutputs:
@@ -445,9 +445,10 @@ def clustering_evaluation(
     Metrics: ``silhouette``, ``clusters``, ``rows``, ``largest_cluster_share``.
 
     Args:
-        data: a clustered table with the features vector and the cluster id (e.g. from predict).
+        data: a clustered table with the features vector and the cluster id (e.g. kmeans' data, or
+            predict's).
         features_col: the features vector column the clustering used.
-        prediction_col: the cluster id column.
+        prediction_col: the cluster id column (the clustering components write ``cluster``).
         distance_measure: the distance the silhouette is measured in.
         plot: save the cluster sizes as ``cluster_sizes.png``.
 
@@ -1296,6 +1297,43 @@ def fp_growth(
             freq / baskets) and ``size`` (int), most frequent first.
         rules: ``antecedent`` (array), ``consequent`` (array of one item), ``confidence``, ``lift``
             and ``support`` (doubles), most confident first.
+    """
+
+def ftrl_train(
+    data: TableOutput | Stored,
+    model: ModelOutput | Stored | None = None,
+    *,
+    id: str | None = None,
+    description: str | None = None,
+    features_col: str | ParamRef = "features",
+    label_col: str | ParamRef = "label",
+    alpha: float | ParamRef = 0.05,
+    beta: float | ParamRef = 1.0,
+    l1: float | ParamRef = 0.0,
+    l2: float | ParamRef = 0.0,
+    threshold: float | ParamRef = 0.5,
+) -> ModelOutput:
+    """FTRL-Proximal logistic regression, updated example by example on this window.
+
+    With ``model`` set, learning continues from that model's state (its per-coordinate
+    accumulators), under this node's hyper-parameters; without it, from zero. Rows are learnt in
+    the table's order; rows with a missing features vector or label are skipped (counted in the
+    run report). Binary labels only (0 or 1). The model scores like a logistic regression:
+    ``rawPrediction``, ``probability`` and ``prediction`` columns.
+
+    Args:
+        data: the window: a features vector column and a 0/1 label.
+        model: the updated FtrlModel, whose state the next window continues from.
+        features_col: the features vector column (dense or sparse; hashed features are fine).
+        label_col: the label column, 0 or 1.
+        alpha: the per-coordinate learning rate scale.
+        beta: the learning rate smoothing term.
+        l1: L1 regularisation (sparsity); the intercept is not regularised.
+        l2: L2 regularisation; the intercept is not regularised.
+        threshold: predict 1 when P(1) exceeds it.
+
+    Returns:
+        model: a model
     """
 
 class GaussianMixtureOutputs(NamedTuple):
@@ -2436,6 +2474,40 @@ def one_vs_rest(
         model: the fitted OneVsRestModel.
     """
 
+class OnlineStandardScalerOutputs(NamedTuple):
+    data: TableOutput
+    model: ModelOutput
+
+def online_standard_scaler(
+    data: TableOutput | Stored,
+    model: ModelOutput | Stored | None = None,
+    *,
+    id: str | None = None,
+    description: str | None = None,
+    input_col: str | ParamRef = "features",
+    output_col: str | ParamRef = "scaled_features",
+    with_mean: bool | ParamRef = True,
+    with_std: bool | ParamRef = True,
+) -> OnlineStandardScalerOutputs:
+    """Standardise a vector column by its running mean and standard deviation.
+
+    The window's count, mean and variance (one aggregation) are merged into the input model's, so
+    after any number of windows the scaler equals one fitted on all of them at once. The window is
+    scaled by the merged figures. A feature with zero deviation scales to 0.
+
+    Args:
+        data: the window with the scaled column.
+        model: the scaler with the merged moments.
+        input_col: the vector column to scale.
+        output_col: the scaled vector column to add.
+        with_mean: subtract the running mean.
+        with_std: divide by the running (sample) standard deviation.
+
+    Returns:
+        data: a table
+        model: a model
+    """
+
 class OutlierClippingOutputs(NamedTuple):
     data: TableOutput
     bounds: TableOutput
@@ -2721,6 +2793,37 @@ def prefix_span(
         patterns: ``sequence`` (array of arrays), ``freq`` (bigint, sequences containing it),
             ``support`` (double, freq / sequences) and ``length`` (int, items in the pattern), most
             frequent first.
+    """
+
+def progressive_evaluation(
+    model: ModelOutput | Stored,
+    data: TableOutput | Stored,
+    history: MetricsOutput | Stored | None = None,
+    *,
+    id: str | None = None,
+    description: str | None = None,
+    label_col: str | ParamRef = "label",
+    probability_col: str | ParamRef = "probability",
+    keep_windows: int | ParamRef = 24,
+) -> MetricsOutput:
+    """Progressive validation: score this window with the model as it was before learning it.
+
+    Wire ``model`` to the previous window's model (the one ``ftrl_train`` continues from), not to
+    this window's, so every row is scored before the model has seen it. The window's AUC and log
+    loss are added to ``history`` (the previous window's metrics): the running log loss over all
+    rows and the AUCs of the last ``keep_windows`` windows.
+
+    Args:
+        model: the binary classifier before it learns this window.
+        data: the window: the model's input columns and a 0/1 label.
+        history: optional: the metrics of the previous window's progressive_evaluation.
+        label_col: the label column, 0 or 1.
+        probability_col: the probability vector column the model writes.
+        keep_windows: how many recent window AUCs the metrics keep.
+
+    Returns:
+        metrics: window_auc (None when the window holds one class), window_log_loss, window_rows,
+            rows, windows, log_loss (over all rows), recent_auc (a list) and mean_recent_auc.
     """
 
 class QuantileDiscretizerOutputs(NamedTuple):

@@ -60,10 +60,17 @@ class Pipeline:
         schedule: str | None = UNSET,
         params: dict[str, Any] | None = None,
         spark_conf: dict[str, str] | None = None,
+        preview: bool | None = None,
         origin: str | None = None,
     ) -> None:
         self.name = name
-        given = {"description": description, "execution": execution, "params": params, "spark_conf": spark_conf}
+        given = {
+            "description": description,
+            "execution": execution,
+            "params": params,
+            "spark_conf": spark_conf,
+            "preview": preview,
+        }
         self._fields = {key: copy.deepcopy(value) for key, value in given.items() if value is not None}
         if schedule is not UNSET:
             self._fields["schedule"] = schedule
@@ -195,8 +202,9 @@ class Pipeline:
         doc["nodes"] = parts["nodes"]
         if parts["outputs"]:
             doc["outputs"] = parts["outputs"]
-        if "spark_conf" in self._fields:
-            doc["spark_conf"] = self._fields["spark_conf"]
+        for key in ("spark_conf", "preview"):
+            if key in self._fields:
+                doc[key] = self._fields[key]
         if parts["registration"] is not None:
             doc["register"] = parts["registration"]
         if self._origin is not None:

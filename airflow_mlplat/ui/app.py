@@ -22,7 +22,12 @@ API (JSON):
                                            users who may edit DAGs)
     GET    /api/runs/{dag_id}/{run_id}     state, metrics, reports (run output or MLflow), plots, training steps
     GET    /api/runs/{dag_id}/{run_id}/artifacts/{task_id}/{node_id}/{index}
+    GET    /api/runs/{dag_id}/{run_id}/previews/{task_id}/{node_id}/{port}
+                                           a table output's first rows and column profile, as the engine
+                                           wrote them beside the report (never computed: no Spark)
+    GET    /api/resources                  what the platform runs and uses (``ui.resources``; cluster activity readers)
     GET    /openapi.json                   this API's schema
+The resource page, ``GET /resources``, polls ``/api/resources`` (``ui.resources.routes``).
 Problems are ``{"where", "message", "text", "node", "field"}``; ``text`` is the CLI's line.
 """
 
@@ -47,6 +52,7 @@ from airflow_mlplat.ui import forms, model_upload, results
 from airflow_mlplat.ui.dag_owner import other_dag_file
 from airflow_mlplat.ui.problems import placed_problems
 from airflow_mlplat.ui.reparse import factory_files, request_reparse
+from airflow_mlplat.ui.resources.routes import resources_router
 from airflow_mlplat.ui.store import PipelineConflict, PipelineNotFound, PipelineStore
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -196,6 +202,17 @@ def api_router(store_factory=PipelineStore) -> APIRouter:
             return FileResponse(content, media_type=media_type)
         return Response(content, media_type=media_type)
 
+    @router.get(
+        "/runs/{dag_id}/{run_id}/previews/{task_id}/{node_id}/{port}",
+        dependencies=[Depends(requires_access_dag("GET"))],
+    )
+    def preview(dag_id: str, run_id: str, task_id: str, node_id: str, port: str) -> Any:
+        try:
+            document = results.preview(dag_id, run_id, task_id, node_id, port)
+        except results.RunNotFound as missing:
+            raise HTTPException(404, str(missing)) from None
+        return JSONResponse(_finite(document))  # a damaged file may hold NaN, which JSON has not
+
     return router
 
 
@@ -253,6 +270,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.include_router(page_router())
     app.include_router(api_router())
+    app.include_router(resources_router(_static))
 
     @app.get("/openapi.json", dependencies=[Depends(get_user)], include_in_schema=False)
     def openapi() -> dict[str, Any]:

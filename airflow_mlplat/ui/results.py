@@ -8,10 +8,12 @@ XCom), the report and the plots come from MLflow, over its REST API (no mlflow i
 A run's deep training steps (``RankingModelOperator`` tasks) have no report: their result XCom
 (``output_path``, ``metrics``) names the published model folder, whose plots (the training curve)
 are served like a report's artifacts and whose metrics are shown under the task's id.
-Only files a report lists as artifacts (or a training step's published plots) are served, and
-only from inside that DAG's run folder (``RUN_ROOT/DAG_ID``, every path resolved first): the run
-must exist (checked in the metadata DB before anything touches the disk), so a run id or DAG id
-holding ``..`` reads nothing else.
+A notebook task's executed notebook (its ``notebook_path`` XCom) is served the same way.
+A report's table previews (``previews/NODE/PORT.json``: first rows and column profile) are served as
+written, never computed. Only files a report lists as artifacts or previews (or a training step's
+published plots) are served, and only from inside that DAG's run folder (``RUN_ROOT/DAG_ID``, every
+path resolved first): the run must exist (checked in the metadata DB before anything touches the
+disk), so a run id or DAG id holding ``..`` reads nothing else.
 """
 
 from __future__ import annotations
@@ -204,6 +206,29 @@ def _training_steps(dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
     return steps
 
 
+#: The node id a notebook task's executed notebook is served under: ``artifacts/TASK/notebook/0``.
+NOTEBOOK_NODE = "notebook"
+
+
+def _notebooks(dag_id: str, run_id: str) -> dict[str, Path]:
+    """``{task_id: executed notebook}`` of the run's notebook tasks (their ``notebook_path`` XCom), for the
+    files that exist inside the DAG's run folder. Call after :func:`_run_state`: the run exists."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    from airflow_mlplat.operators.notebook import NOTEBOOK_XCOM_KEY
+
+    with create_session() as session:
+        rows = session.scalars(XComModel.get_many(run_id=run_id, dag_ids=dag_id, key=NOTEBOOK_XCOM_KEY))
+        found = {row.task_id: XComModel.deserialize_value(row) for row in rows}
+    notebooks: dict[str, Path] = {}
+    for task_id, path in found.items():
+        local = _local_path(path) if isinstance(path, str) else None
+        if local is not None and inside_dag_folder(str(local), dag_id) and local.is_file():
+            notebooks[task_id] = local.resolve()
+    return notebooks
+
+
 def _artifact_lists(report: dict[str, Any]) -> dict[str, list[str]]:
     """``{node_id: [artifact url]}`` of a report, whatever shape a damaged report has."""
     nodes = report.get("nodes")
@@ -219,7 +244,9 @@ def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
     "plots": [{task, node, name, index}], "training": {task: {"output_path", "metrics", "registered"?}}}``.
 
     Every Spark task's report counts (a pipeline with deep steps has several); a training step's
-    metrics are under its task id (= its node id), its plots name the task as their node."""
+    metrics are under its task id (= its node id), its plots name the task as their node. ``notebooks``
+    (``[{task, node, index, name}]``) are the executed notebooks of notebook tasks, served as artifacts;
+    ``previews`` (``[{task, node, port}]``) the table previews :func:`preview` serves."""
     state = _run_state(dag_id, run_id)
     reports: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -249,6 +276,11 @@ def run_results(dag_id: str, run_id: str) -> dict[str, Any]:
         "metrics": metrics,
         "plots": plots,
         "training": training,
+        "previews": _previews_listed(reports, sources),
+        "notebooks": [
+            {"task": task_id, "node": NOTEBOOK_NODE, "index": 0, "name": path.name}
+            for task_id, path in _notebooks(dag_id, run_id).items()
+        ],
     }
 
 
@@ -260,6 +292,9 @@ def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -
     RunNotFound if the run does not exist or its report lists no such artifact.
     """
     _run_state(dag_id, run_id)  # the run must exist before anything reads the disk
+    notebook = _notebooks(dag_id, run_id).get(task_id) if (node_id, index) == (NOTEBOOK_NODE, 0) else None
+    if notebook is not None:
+        return notebook.name, notebook
     entry = _reports(dag_id, run_id).get(task_id)
     if entry is None:
         step = _training_steps(dag_id, run_id).get(task_id)
@@ -279,3 +314,57 @@ def artifact(dag_id: str, run_id: str, task_id: str, node_id: str, index: int) -
     if data is None:
         raise RunNotFound(f"artifact {artifacts[index]} is neither readable here nor in MLflow")
     return name, data
+
+
+#: The largest preview file served: the engine writes a few MB at most (``engine.preview``).
+PREVIEW_MAX_BYTES = 32 * 2**20
+
+
+def _preview_lists(report: Any) -> dict[str, dict[str, str]]:
+    """``{node_id: {port: preview url}}`` of a report, whatever shape a damaged report has."""
+    nodes = report.get("nodes") if isinstance(report, dict) else None
+    found: dict[str, dict[str, str]] = {}
+    for node_id, node in nodes.items() if isinstance(nodes, dict) else ():
+        previews = node.get("previews") if isinstance(node, dict) else None
+        if isinstance(previews, dict):
+            found[str(node_id)] = {str(port): url for port, url in previews.items() if isinstance(url, str)}
+    return found
+
+
+def _previews_listed(reports: dict[str, Any], sources: dict[str, str]) -> list[dict[str, str]]:
+    """``[{task, node, port}]``: the table previews of the run-output reports (an MLflow copy has none here)."""
+    return [
+        {"task": task_id, "node": node_id, "port": port}
+        for task_id, report in reports.items()
+        if sources.get(task_id) == "run output"
+        for node_id, ports in _preview_lists(report).items()
+        for port in ports
+    ]
+
+
+def preview(dag_id: str, run_id: str, task_id: str, node_id: str, port: str) -> dict[str, Any]:
+    """The preview of node ``node_id``'s table output ``port`` that the run's report lists, as the
+    engine wrote it (``airflow_mlplat.engine.preview``): read, never computed, so no Spark starts.
+
+    Only a file inside the DAG's run folder and under ``PREVIEW_MAX_BYTES`` is read. RunNotFound if
+    the run does not exist, its report lists no such preview, or the file is not readable here.
+    """
+    _run_state(dag_id, run_id)  # the run must exist before anything reads the disk
+    url = _report_urls(dag_id, run_id).get(task_id)
+    listed = _preview_lists(_read_json(url) if url else None).get(node_id, {}).get(port)
+    missing = RunNotFound(f"run {run_id!r} of {dag_id!r} has no preview of {node_id}.{port} in task {task_id!r}")
+    if listed is None or not inside_dag_folder(listed, dag_id):
+        raise missing
+    local = _local_path(listed)
+    if local is not None:
+        try:
+            local = local.resolve()
+            too_big = local.is_file() and local.stat().st_size > PREVIEW_MAX_BYTES
+        except (ValueError, OSError):
+            raise missing from None
+        if too_big:
+            raise RunNotFound(f"the preview of {node_id}.{port} is larger than {PREVIEW_MAX_BYTES} bytes")
+    document = _read_json(str(local) if local is not None else listed)
+    if not isinstance(document, dict):
+        raise missing
+    return document

@@ -140,6 +140,15 @@ def test_per_node_tasks_of_a_page_pipeline_stay_confined(tmp_path: Path):
     assert doc["origin"] == "page"
 
 
+def test_per_node_tasks_write_no_previews_when_the_pipeline_says_so(tmp_path: Path):
+    from airflow_mlplat.dag_factory import pipeline_dags
+
+    (tmp_path / "p.json").write_text(json.dumps({**PER_NODE, "preview": False}))
+    dag = pipeline_dags(tmp_path, run_root="/runs")["per_node_example"]
+    doc, _ = dag.get_task("split").pipeline_document({"params": {"rows": 10, "ratio": 0.8}})
+    assert doc["preview"] is False
+
+
 def test_every_invalid_file_is_named(tmp_path: Path):
     from airflow_mlplat.dag_factory import pipeline_dags
     from airflow_mlplat.pipeline import PipelineValidationError

@@ -145,3 +145,13 @@ def test_pipeline_runs_on_standalone_cluster_from_connection(
     (app,) = [a for a in standalone.state()["completedapps"] if a["id"] == app_id]
     assert app["state"] == "FINISHED"
     assert any((tmp_path / "test_rows").glob("*.parquet"))
+
+    # The resource page reads the same master: the application is a recent one, with its granted cores.
+    from airflow_mlplat.ui.resources.spark import spark_report
+
+    report = spark_report(standalone.master_url, [standalone.ui_url])
+    [status] = report.statuses
+    assert status.state == "ok" and status.message.startswith("master ALIVE: 1 worker(s), ")
+    [listed] = [a for a in report.rows["spark"] if a["id"] == app_id]
+    assert listed["state"] == "finished" and not listed["running"] and listed["source"] == standalone.ui_url
+    assert listed["cores"] == app["cores"] and listed["memory_per_executor_bytes"] == 512 * 2**20

@@ -9,6 +9,7 @@ import pytest
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 from airflow_mlplat.sdk import MetricsOutput, ModelOutput, Pipeline, Stored, TableOutput
 from airflow_mlplat.sdk import components as c
+from airflow_mlplat.sdk.to_python import pipeline_to_python
 from tests.sdk.conftest import readme_pipelines, readme_python
 
 
@@ -167,6 +168,7 @@ def test_stored_inputs_outputs_registration_and_pipeline_fields():
         execution="per_node",
         schedule=None,
         spark_conf={"spark.sql.shuffle.partitions": "4"},
+        preview=False,
     ) as p:
         scored = c.predict(Stored("/models/lr"), Stored("/data/new"), id="scored", description="apply it")
         p.output("scores", scored, path="/tmp/scores")
@@ -187,8 +189,12 @@ def test_stored_inputs_outputs_registration_and_pipeline_fields():
         ],
         "outputs": {"scores": {"from": "scored.data", "path": "/tmp/scores"}, "again": "scored.data"},
         "spark_conf": {"spark.sql.shuffle.partitions": "4"},
+        "preview": False,
     }
-    assert p.validate().execution == "per_node"
+    assert p.validate().execution == "per_node" and p.validate().preview is False
+    namespace: dict = {}
+    exec(pipeline_to_python(p.to_json()), namespace)  # the SDK code of the JSON builds it again
+    assert namespace["p"].to_json() == p.to_json()
 
 
 def test_register_is_validated_at_the_call():

@@ -2,6 +2,8 @@
 
 SimpleAuthManager gives a role the same access to every DAG; FAB or Keycloak can grant a role one
 DAG only. ``DAG_SCOPES`` does that here, so the permission matrix can test an editor of one DAG.
+Such a user sees none of the cluster-wide views (cluster activity, jobs, ...), as a FAB role
+holding only DAG permissions does not: the permission matrix tests the resource page's refusal with it.
 """
 
 from __future__ import annotations
@@ -20,3 +22,8 @@ class PerDagAuthManager(SimpleAuthManager):
         if scope is not None:
             return details is not None and details.id in scope
         return super().is_authorized_dag(method=method, user=user, access_entity=access_entity, details=details)
+
+    def is_authorized_view(self, *, access_view: Any, user: Any) -> bool:
+        if user.get_name() in DAG_SCOPES:
+            return False
+        return super().is_authorized_view(access_view=access_view, user=user)

@@ -88,10 +88,13 @@ PATH_ROUTES = {
     "delete": ("DELETE", "/mlplat/api/pipelines/{}"),
     "run": ("GET", "/mlplat/api/runs/{}/{}"),
     "artifact": ("GET", "/mlplat/api/runs/{}/{}/artifacts/{}/{}/{}"),
+    "preview": ("GET", "/mlplat/api/runs/{}/{}/previews/{}/{}/{}"),
     "asset": ("GET", "/mlplat/assets/{}/{}"),
 }
 #: Segments a request may hold: hostile ones, DAG A and B, their runs and the report's names.
-path_segments = segments | st.sampled_from([DAG_A, DAG_B, "run_a_fuzz", "run_b_fuzz", "run_pipeline", "evaluate", "0"])
+path_segments = segments | st.sampled_from(
+    [DAG_A, DAG_B, "run_a_fuzz", "run_b_fuzz", "run_pipeline", "evaluate", "0", "data"]
+)
 
 
 @pytest.mark.parametrize("route", PATH_ROUTES)
@@ -236,7 +239,9 @@ def test_upload_forms(client, users, bait, upload_env, user, name, fmt, content,
     assert list(upload_env.iterdir()) == []  # every upload's scratch is gone
 
 
-@pytest.mark.parametrize("path", ["/mlplat/api/pipelines", "/mlplat/openapi.json", "/mlplat/"])
+@pytest.mark.parametrize(
+    "path", ["/mlplat/api/pipelines", "/mlplat/openapi.json", "/mlplat/", "/mlplat/resources", "/mlplat/api/resources"]
+)
 @pytest.mark.parametrize("user", USERS)
 def test_routes_without_input(client, users, bait, path, user):
     response = client.get(path, headers=users[user])

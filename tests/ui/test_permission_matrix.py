@@ -1,7 +1,7 @@
 """Every route of the page's API, for every role: allowed or refused.
 
 Roles: nobody logged in, a viewer (reads every DAG), an editor of DAG A only (and a pipeline
-author), an admin (and a pipeline author). Allowed means a 2xx (the resources exist); refused
+author; no cluster-wide views), an admin (and a pipeline author). Allowed means a 2xx (the resources exist); refused
 means 403, or 401 (the page: a redirect to the login) without a login. The model upload, a
 multipart form, has its own case.
 """
@@ -34,6 +34,9 @@ def _routes() -> list[tuple[str, str, str, dict | None, set[str]]]:
         ("component", "GET", "/mlplat/api/catalogue/random_split", None, ALL),
         ("list", "GET", "/mlplat/api/pipelines", None, ALL),
         ("validate", "POST", "/mlplat/api/validate", {"pipeline": _doc("ui_validated")}, ALL),
+        # The resource page: readers of the cluster activity view (editor_a, scoped to one DAG, is not one).
+        ("resources page", "GET", "/mlplat/resources", None, {"viewer", "admin"}),
+        ("resources", "GET", "/mlplat/api/resources", None, {"viewer", "admin"}),
     ]
     for dag, readers, editors in ((DAG_A, ALL, {"editor_a", "admin"}), (DAG_B, {"viewer", "admin"}, {"admin"})):
         run = f"run_{dag}"
@@ -46,6 +49,13 @@ def _routes() -> list[tuple[str, str, str, dict | None, set[str]]]:
                 f"artifact {dag}",
                 "GET",
                 f"/mlplat/api/runs/{dag}/{run}/artifacts/run_pipeline/evaluate/0",
+                None,
+                readers,
+            ),
+            (
+                f"preview {dag}",
+                "GET",
+                f"/mlplat/api/runs/{dag}/{run}/previews/run_pipeline/evaluate/data",
                 None,
                 readers,
             ),
@@ -87,7 +97,7 @@ def test_route_for_role(client, headers_of, runs, pipelines_restored, role, labe
     if role in allowed:
         assert 200 <= response.status_code < 300, (label, role, response.status_code, response.text[:300])
     elif role == "anonymous":
-        expected = (302, 307) if label == "page" else (401,)
+        expected = (302, 307) if label in ("page", "resources page") else (401,)
         assert response.status_code in expected, (label, role, response.status_code)
     else:
         assert response.status_code == 403, (label, role, response.status_code, response.text[:300])

@@ -45,3 +45,11 @@ def test_the_page_is_in_the_airflow_ui_nav(client, admin):
     view = ours["external_views"][0]
     assert view["href"] == "/mlplat/" and view["destination"] == "nav" and view["url_route"] == "mlplat"
     assert ours["fastapi_apps"][0]["url_prefix"] == "/mlplat"
+
+
+def test_the_resource_page_is_in_the_airflow_ui_nav(client, admin):
+    plugins = client.get("/api/v2/plugins", headers=admin).json()["plugins"]
+    ours = next(p for p in plugins if p["name"] == "airflow_mlplat")
+    view = next(v for v in ours["external_views"] if v["name"] == "Resources")
+    assert view["href"] == "/mlplat/resources" and view["destination"] == "nav"
+    assert view["url_route"] == "mlplat-resources" and view["category"] == "ML platform"

@@ -117,3 +117,30 @@ export async function saveTriggerAndWait(app, page, out, { timeout, polling }) {
   log("run", runId, state);
   return { state, runId };
 }
+
+// After a run: click node NODE_ID on the canvas (marked as having a preview) and read the table preview
+// the panel shows: {node, port, rows_total, rows_shown, profile: {column: {type, missing, distinct, min,
+// max, mean (as shown), bars: [histogram counts]}}}. PORT picks one of the node's table outputs.
+export async function readPreview(app, nodeId, port) {
+  await app.locator(`.node.has-preview[data-node="${nodeId}"] header`).click();
+  await app.waitForSelector(`#preview[data-node="${nodeId}"][data-rows-total]`, { timeout: 15000 });
+  if (port && (await app.locator("#preview").getAttribute("data-port")) !== port) {
+    await app.click(`#preview [data-preview-port="${port}"]`);
+    await app.waitForSelector(`#preview[data-node="${nodeId}"][data-port="${port}"][data-rows-total]`, { timeout: 15000 });
+  }
+  return app.locator("#preview").evaluate((panel) => ({
+    node: panel.dataset.node,
+    port: panel.dataset.port,
+    rows_total: Number(panel.dataset.rowsTotal),
+    rows_shown: panel.querySelectorAll("#preview-rows tbody tr").length,
+    profile: Object.fromEntries(
+      [...panel.querySelectorAll("#preview-profile tbody tr")].map((tr) => [
+        tr.dataset.column,
+        {
+          ...Object.fromEntries([...tr.querySelectorAll("td[data-stat]")].map((td) => [td.dataset.stat, td.textContent])),
+          bars: [...tr.querySelectorAll("svg.histogram rect")].map((rect) => Number(rect.dataset.count)),
+        },
+      ]),
+    ),
+  }));
+}

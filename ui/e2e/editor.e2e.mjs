@@ -1,11 +1,12 @@
 // End-to-end: build the purchase-intent pipeline on the canvas in a real headless Chromium,
-// see an invalid value's error inline, save, trigger, wait for success and read the AUC.
+// see an invalid value's error inline, save, trigger, wait for success, read the AUC and open the
+// table previews of three nodes (the generated data, the cast table, both parts of the split).
 //
 // Env: MLPLAT_URL (Airflow base URL), MLPLAT_TOKEN (a JWT of an Airflow user), MLPLAT_OUT
 // (screenshots go here), CHROMIUM (default /usr/bin/chromium), MLPLAT_PIPELINE (the name).
-// Prints one JSON line {"auc": ..., "state": ..., "run_id": ..., "inline_error": ...} on success.
+// Prints one JSON line {"auc", "state", "run_id", "inline_error", "plots", "previews"} on success.
 import { join } from "node:path";
-import { connectEdges, log, placeNodes, saveTriggerAndWait, settings, withBrowser } from "./canvas.mjs";
+import { connectEdges, log, placeNodes, readPreview, saveTriggerAndWait, settings, withBrowser } from "./canvas.mjs";
 
 const { base, token, out } = settings();
 const name = process.env.MLPLAT_PIPELINE ?? "purchase_intent_canvas";
@@ -68,5 +69,14 @@ await withBrowser({ base, token, out }, { width: 1500, height: 900 }, async (pag
   await page.screenshot({ path: join(out, "results.png"), fullPage: true });
   const auc = state === "success" ? Number(await app.locator('[data-metric="evaluation.auc_roc"] .value').textContent()) : null;
   const plots = await app.locator("#results img").count();
-  console.log(JSON.stringify({ state, auc, run_id: runId, inline_error: inlineError, plots }));
+  const previews = {};
+  if (state === "success") {
+    previews.generated = await readPreview(app, "purchase_intent");
+    previews.cast = await readPreview(app, "cast");
+    previews.train = await readPreview(app, "random_split", "train");
+    previews.test = await readPreview(app, "random_split", "test");
+    await page.screenshot({ path: join(out, "preview.png"), fullPage: true });
+    log("previews read");
+  }
+  console.log(JSON.stringify({ state, auc, run_id: runId, inline_error: inlineError, plots, previews }));
 });

@@ -15,6 +15,8 @@ const state = {
   problems: [], // placed problems of the last validation
   dagReady: false,
   validateTimer: null,
+  run: null, // the results shown (GET /api/runs/...): their previews open from the canvas
+  preview: undefined, // the opened pipeline's "preview" field, kept when it is saved again
 };
 
 async function call(method, url, body) {
@@ -157,14 +159,18 @@ function renderCanvas() {
     const box = el(
       "div",
       {
-        class: `node${state.selected === node.id ? " selected" : ""}${problems.length ? " invalid" : ""}`,
+        class: `node${state.selected === node.id ? " selected" : ""}${problems.length ? " invalid" : ""}${previewsOf(node.id).length ? " has-preview" : ""}`,
         dataset: { node: node.id },
         style: `left:${node.x}px;top:${node.y}px`,
-        onmousedown: () => select(node.id),
+        onmousedown: () => {
+          select(node.id);
+          if (previewsOf(node.id).length) showPreview(node.id);
+        },
       },
       el("header", { onmousedown: (e) => startMove(e, node) }, node.id, el("span", { class: "kind" }, node.model ? `${node.component}: ${node.model}` : node.component)),
       el("div", { class: "ports" }, el("div", {}, inputs), el("div", {}, outputs)),
       problems.length ? el("div", { class: "badge" }, `${problems.length} problem${problems.length > 1 ? "s" : ""}`) : null,
+      previewsOf(node.id).length ? el("div", { class: "preview-hint", title: "click to see the first rows and a profile" }, "▦ data") : null,
     );
     canvas.append(box);
   }
@@ -445,6 +451,7 @@ function documentOf() {
   if (params && Object.keys(params).length) doc.params = params;
   const register = jsonObject("register");
   if (register && Object.keys(register).length) doc.register = register;
+  if (state.preview !== undefined) doc.preview = state.preview;
   doc.nodes = state.nodes.map((n) => {
     const node = { id: n.id, component: n.component };
     if (n.model !== undefined) node.model = n.model;
@@ -595,6 +602,8 @@ async function trigger() {
 async function followRun(dagId, runId) {
   const panel = $("results");
   panel.hidden = false;
+  state.run = null;
+  closePreview();
   state.selected = null; // the results take the side panel while the run is followed
   renderCanvas();
   renderInspector();
@@ -610,6 +619,9 @@ async function followRun(dagId, runId) {
 }
 
 function renderResults(run) {
+  const hadPreviews = JSON.stringify(state.run?.previews ?? []);
+  state.run = run;
+  if (JSON.stringify(run.previews ?? []) !== hadPreviews) renderCanvas(); // mark the nodes that have one
   const rows = [];
   for (const [node, metrics] of Object.entries(run.metrics ?? {}))
     for (const [name, value] of Object.entries(metrics ?? {}))
@@ -649,6 +661,119 @@ function renderResults(run) {
         alt: `${p.node}: ${p.name}`,
         src: `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${p.task}/${p.node}/${p.index}`,
       }), el("figcaption", { class: "help" }, `${p.node}: ${p.name}`)),
+    ),
+    run.previews?.length ? el("p", { class: "help" }, "Click a node marked ▦ to see its first rows and a profile of its columns.") : null,
+  );
+}
+
+// ---------- table previews: first rows and column profile of a node's table outputs ----------
+
+// [{task, node, port}] of the shown run's previews of this node (none unless a run's results are shown).
+function previewsOf(nodeId) {
+  if (!state.run || $("results").hidden) return [];
+  return (state.run.previews ?? []).filter((p) => p.node === nodeId);
+}
+
+function closePreview() {
+  $("preview")?.remove();
+}
+
+// A profile or row value as text: numbers shortened, null as empty.
+function cell(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+  return String(value);
+}
+
+// A histogram {edges, counts} as small inline SVG bars, each with its range and count as a tooltip.
+function histogramSvg(histogram) {
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(SVG, "svg");
+  const width = 120;
+  const height = 28;
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
+  svg.setAttribute("class", "histogram");
+  const counts = histogram?.counts ?? [];
+  const top = Math.max(1, ...counts);
+  const bar = width / Math.max(1, counts.length);
+  counts.forEach((count, i) => {
+    const rect = document.createElementNS(SVG, "rect");
+    const h = count ? Math.max(1, (count / top) * height) : 0;
+    rect.setAttribute("x", (i * bar + 0.5).toFixed(1));
+    rect.setAttribute("y", (height - h).toFixed(1));
+    rect.setAttribute("width", Math.max(1, bar - 1).toFixed(1));
+    rect.setAttribute("height", h.toFixed(1));
+    rect.dataset.count = count;
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = `${cell(histogram.edges[i])} – ${cell(histogram.edges[i + 1])}: ${count}`;
+    rect.append(title);
+    svg.append(rect);
+  });
+  return svg;
+}
+
+const STATS = ["type", "missing", "distinct", "min", "max", "mean"];
+
+async function showPreview(nodeId, port) {
+  const choices = previewsOf(nodeId);
+  const chosen = choices.find((p) => p.port === port) ?? choices[0];
+  if (!chosen) return;
+  let panel = $("preview");
+  if (!panel) {
+    panel = el("section", { id: "preview" });
+    document.body.append(panel);
+  }
+  const run = state.run;
+  const url = `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/previews/${chosen.task}/${chosen.node}/${chosen.port}`;
+  fill(panel, el("p", { class: "muted" }, `Loading the preview of ${nodeId}.${chosen.port}…`));
+  panel.dataset.node = nodeId;
+  panel.dataset.port = chosen.port;
+  delete panel.dataset.rowsTotal;
+  const { ok, data } = await call("GET", url);
+  if (panel.dataset.node !== nodeId || panel.dataset.port !== chosen.port) return; // another node was clicked meanwhile
+  if (!ok) return fill(panel, el("p", { class: "error" }, `No preview of ${nodeId}.${chosen.port}: ${data?.detail ?? data}`));
+  panel.dataset.rowsTotal = data.rows_total;
+  const columns = data.columns ?? [];
+  const shownColumns = data.columns_total > columns.length ? `, the first ${columns.length} of ${data.columns_total} columns` : "";
+  fill(
+    panel,
+    el(
+      "div",
+      { class: "preview-bar" },
+      el("strong", {}, `${nodeId}.${chosen.port}`),
+      ` ${cell(data.rows_total)} rows; the first ${(data.rows ?? []).length} shown${shownColumns}`,
+      choices.length > 1
+        ? choices.map((p) =>
+            el("button", { type: "button", class: p.port === chosen.port ? "primary" : "", dataset: { previewPort: p.port }, onclick: () => showPreview(nodeId, p.port) }, p.port),
+          )
+        : null,
+      el("button", { type: "button", id: "preview-close", onclick: closePreview }, "Close"),
+    ),
+    el(
+      "table",
+      { id: "preview-profile" },
+      el("thead", {}, el("tr", {}, el("th", {}, "column"), STATS.map((s) => el("th", {}, s)), el("th", {}, "histogram"))),
+      el(
+        "tbody",
+        {},
+        (data.profile ?? []).map((c) =>
+          el(
+            "tr",
+            { dataset: { column: c.name } },
+            el("th", {}, c.name),
+            STATS.map((s) => el("td", { dataset: { stat: s }, title: s === "missing" && c.nan ? `${c.nan} NaN` : null }, cell(c[s]))),
+            el("td", { class: "hist" }, c.histogram ? histogramSvg(c.histogram) : null),
+          ),
+        ),
+      ),
+    ),
+    el("p", { class: "help" }, data.approximate ?? ""),
+    el(
+      "table",
+      { id: "preview-rows" },
+      el("thead", {}, el("tr", {}, columns.map((c) => el("th", { title: c.type }, c.name)))),
+      el("tbody", {}, (data.rows ?? []).map((row) => el("tr", {}, row.map((v) => el("td", { class: typeof v === "number" ? "num" : "" }, cell(v)))))),
     ),
   );
 }
@@ -692,6 +817,7 @@ async function openPipeline(name) {
   $("description").value = doc.description ?? "";
   $("params").value = JSON.stringify(doc.params ?? {}, null, 1);
   $("register").value = doc.register ? JSON.stringify(doc.register) : "";
+  state.preview = doc.preview;
   state.nodes = doc.nodes.map((n) => ({
     ...n,
     params: { ...(n.params ?? {}) },
@@ -700,8 +826,10 @@ async function openPipeline(name) {
     ...layout[n.id],
   }));
   state.selected = null;
-  changed();
   $("results").hidden = true;
+  state.run = null;
+  closePreview();
+  changed();
 }
 
 function newPipeline() {
@@ -711,7 +839,10 @@ function newPipeline() {
   $("description").value = "";
   $("params").value = "{}";
   $("register").value = "";
+  state.preview = undefined;
   $("results").hidden = true;
+  state.run = null;
+  closePreview();
   changed();
 }
 

@@ -83,7 +83,7 @@ def _clustering_data(spark):
     from pyspark.ml.linalg import Vectors
 
     points = [(0.0, 0), (1.0, 0), (10.0, 1), (11.0, 1), (12.0, 1)]
-    return {"data": spark.createDataFrame([(Vectors.dense([x]), c) for x, c in points], ["features", "prediction"])}
+    return {"data": spark.createDataFrame([(Vectors.dense([x]), c) for x, c in points], ["features", "cluster"])}
 
 
 def _clustering(out, ctx):

@@ -1,21 +1,9 @@
-"""Fixtures of the notebook tests: the Airflow fixtures of tests/airflow, and its Spark defaults."""
+"""Fixtures of the notebook tests: the Airflow fixtures of tests/airflow (its Spark defaults too, for every
+session a notebook's kernel starts)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.airflow.conftest import SPARK_DEFAULTS, airflow_db, run_root  # noqa: F401  (fixtures used here)
-
-
-@pytest.fixture(scope="package", autouse=True)
-def spark_test_defaults(tmp_path_factory: pytest.TempPathFactory):
-    """Small-machine Spark settings for every session a notebook's kernel starts (read from SPARK_CONF_DIR)."""
-    conf_dir = tmp_path_factory.mktemp("spark-conf")
-    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in SPARK_DEFAULTS.items()))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SPARK_CONF_DIR", str(conf_dir))
-        patch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-        yield conf_dir
+from tests.airflow.conftest import airflow_db, run_root, spark_test_defaults  # noqa: F401  (fixtures used here)
 
 
 def child_pids() -> set[int]:

@@ -32,12 +32,13 @@ from airflow.sdk import DAG, Param
 
 from airflow_mlplat.operators.ranking_model import RankingModelOperator
 from airflow_mlplat.operators.spark_component import SparkComponentOperator
-from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator, default_run_root
+from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator
 from airflow_mlplat.pipeline import Pipeline, PipelineValidationError, Problem, load_pipeline, validate_pipeline
 from airflow_mlplat.pipeline.model import PARAM_REF_KEY, Node, PathInput, split_reference
 from airflow_mlplat.pipeline.stages import DeepStep, has_deep_steps, is_deep, location_of, output_locations, split
 from airflow_mlplat.pipeline.validate import file_name_problem
 from airflow_mlplat.ranking.node import training_settings
+from airflow_mlplat.storage.runs import default_run_root
 from airflow_mlplat.storage.urls import scheme_of
 
 #: The run id as a path segment: run ids hold ':' and '+', which Hadoop paths reject.

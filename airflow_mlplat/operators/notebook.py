@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_mlplat.storage.runs import default_run_root, path_safe
+from airflow_mlplat.storage.runs import task_run_dir
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -104,7 +104,7 @@ class NotebookOperator(BaseOperator):
         notebook = Path(self.notebook)
         if not notebook.is_file():
             raise FileNotFoundError(f"{type(self).__name__} {self.task_id!r}: no notebook at {notebook}")
-        run_dir = os.path.join(default_run_root(), self.dag_id, path_safe(context["run_id"]), self.task_id)
+        run_dir = task_run_dir(self.dag_id, context["run_id"], self.task_id)
         output = self.output_path or os.path.join(run_dir, notebook.name)
         declared = self.hook.declared_parameters(notebook)
         dag_params = context.get("params") or {}

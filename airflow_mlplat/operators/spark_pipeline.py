@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_mlplat.storage.runs import RUN_ROOT_ENV as RUN_ROOT_ENV  # re-exported: operators documented it
-from airflow_mlplat.storage.runs import default_run_root, path_safe
+from airflow_mlplat.storage.runs import task_run_dir
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -215,7 +215,7 @@ class BaseSparkPipelineOperator(BaseOperator):
         return values
 
     def _default_out_dir(self, context: Context) -> str:
-        return os.path.join(default_run_root(), self.dag_id, path_safe(context["run_id"]), self.task_id)
+        return task_run_dir(self.dag_id, context["run_id"], self.task_id)
 
 
 class SparkPipelineOperator(BaseSparkPipelineOperator):

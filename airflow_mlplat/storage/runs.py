@@ -31,3 +31,8 @@ def path_safe(text: str) -> str:
     """
     safe = _UNSAFE_PATH_CHARS.sub("_", text)
     return "_" * len(safe) if not safe.strip(".") else safe
+
+
+def task_run_dir(dag_id: str, run_id: str, task_id: str) -> str:
+    """Where a task of a DAG run writes its run output: ``RUN_ROOT/DAG_ID/RUN_ID (path-safe)/TASK_ID``."""
+    return os.path.join(default_run_root(), dag_id, path_safe(run_id), task_id)

@@ -163,11 +163,17 @@ def test_alias_move_under_load_with_micro_batching_fails_no_request(deep_models,
         poll=0.2,
         extra=("--batch-max-rows", "32", "--batch-max-wait-ms", "5"),
     )
+    under_load: dict = {}
+
+    def restore() -> None:  # read while version 2 serves: moving back loads version 1 with fresh counters
+        under_load.update(httpx.get(f"{service.url}/metadata", timeout=10).json()["slots"]["champion"])
+        client.set_registered_model_alias(NAME, "champion", "1")
+
     failures, answers = alias_move_under_load(
         service.url,
         rows,
         lambda: client.set_registered_model_alias(NAME, "champion", "2"),
-        lambda: client.set_registered_model_alias(NAME, "champion", "1"),
+        restore,
         spread=97,
     )
     assert failures == []
@@ -175,7 +181,8 @@ def test_alias_move_under_load_with_micro_batching_fails_no_request(deep_models,
     assert versions[0] == "1" and versions[-1] == "2"
     for i, answer in answers:  # each answer is its own row's, from the version that says it answered
         assert abs(answer["p_label"] - expected[answer["version"]][i]) <= TOLERANCE
-    batching = httpx.get(f"{service.url}/metadata", timeout=10).json()["slots"]["champion"]["batching"]
+    batching = under_load["batching"]
+    assert under_load["version"] == "2"
     assert batching["max_rows"] == 32 and batching["rows"] > batching["batches"]  # requests were scored together
 
 

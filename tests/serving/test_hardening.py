@@ -4,6 +4,7 @@ guards its admin route and reads models from any fsspec store (in process: no Sp
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from pathlib import Path
@@ -156,9 +157,16 @@ def test_models_are_copied_from_any_fsspec_store(tmp_path: Path):
 
 
 @pytest.mark.parametrize(("uri", "package"), [("s3://bucket/m/1", "s3fs"), ("gs://bucket/m/1", "gcsfs")])
-def test_a_missing_store_package_is_named(tmp_path: Path, uri, package):
+def test_a_missing_store_package_is_named(tmp_path: Path, monkeypatch, uri, package):
+    import fsspec  # noqa: F401 (loads fsspec.registry)
+
     from airflow_mlplat.serving.registry import RegistryClient
 
+    # The package may be installed (papermill's extras bring gcsfs): it is made absent here, and
+    # fsspec forgets any class it already imported from it.
+    monkeypatch.setitem(sys.modules, package, None)
+    for protocol in ("s3", "s3a", "gs", "gcs"):
+        monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, protocol, raising=False)
     client = RegistryClient("http://127.0.0.1:9")
     try:
         with pytest.raises(ModelLoadError, match=f"needs {package}"):

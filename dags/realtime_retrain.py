@@ -4,8 +4,11 @@ The Flink job writes ``BASE/dt=YYYY-MM-DD/hm=HHMM`` Parquet partitions per event
 commits each with ``_SUCCESS``. A run's data interval is the window that just closed:
 
 1. ``wait_partition`` waits (deferrable) for that window's ``_SUCCESS``;
-2. ``train`` runs ``pipelines/realtime_retrain_training.json`` through the engine on the ``train_windows``
-   committed windows BEFORE it and registers the model in MLflow;
+2. ``train`` trains ``params.model`` on the ``train_windows`` committed windows BEFORE it and registers
+   the model in MLflow: ``spark_lr`` (``pipelines/realtime_retrain_training.json``) from scratch, ``ftrl``
+   (``pipelines/realtime_retrain_ftrl.json``) continuing from the champion's state, so a rejected
+   candidate's windows are never learnt by later ones (the version's ``mlplat.warm_started_from`` tag says
+   which version it continued from);
 3. ``evaluate`` scores the new version and the champion (``MODEL@alias``) on the closed window;
 4. ``gate`` promotes only if the candidate beats the champion by ``margin`` and passes ``floors``,
    recording every decision (``airflow-mlplat promotions MODEL``);
@@ -25,18 +28,26 @@ from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_mlplat.operators.model_gate import ModelGateOperator
-from airflow_mlplat.operators.spark_pipeline import SparkPipelineOperator
 from airflow_mlplat.pipeline import load_pipeline, validate_pipeline
 from airflow_mlplat.realtime import tasks as rt
+from airflow_mlplat.realtime.training import RealtimeTrainOperator
 
 DAG_ID = "realtime_retrain"
-TRAIN = Path(__file__).parent / "pipelines" / "realtime_retrain_training.json"
+PIPELINES = Path(__file__).parent / "pipelines"
+#: ``params.model``: its training document, and the nodes that continue from the champion's model.
+MODELS = {
+    "spark_lr": ("realtime_retrain_training.json", []),
+    "ftrl": ("realtime_retrain_ftrl.json", ["scale", "classifier"]),
+}
 RUN_AFTER = "(dag_run.run_after if dag_run else None)"
 
-train_document = load_pipeline(TRAIN)
-validate_pipeline(train_document, source=str(TRAIN))
-# The registered model's name is the run's Param (rendered with the rest of the document).
-train_document["register"]["name"] = "{{ params.model_name }}"
+training_documents = {}
+for kind, (file_name, _) in MODELS.items():
+    document = load_pipeline(PIPELINES / file_name)
+    validate_pipeline(document, source=str(PIPELINES / file_name))
+    # The registered model's name is the run's Param (rendered with the rest of the document).
+    document["register"]["name"] = "{{ params.model_name }}"
+    training_documents[kind] = document
 
 params = {
     "partitions_base": Param(
@@ -48,7 +59,17 @@ params = {
     "window_end": Param(
         "", type="string", description="ISO UTC end of the window to evaluate on (empty: data interval end)"
     ),
-    "train_windows": Param(3, type="integer", minimum=1, description="Windows before the newest to train on"),
+    "model": Param(
+        "spark_lr",
+        enum=list(MODELS),
+        description="spark_lr: logistic regression from scratch; ftrl: FTRL-Proximal continuing from the champion",
+    ),
+    "train_windows": Param(
+        3,
+        type="integer",
+        minimum=1,
+        description="Windows before the newest to train on (ftrl learns each window it is given: 1 learns each once)",
+    ),
     "model_name": Param(
         os.environ.get("MLPLAT_REALTIME_MODEL", "realtime_purchase_intent"),
         type="string",
@@ -66,6 +87,10 @@ params = {
     "sensor_poke_interval_s": Param(10, type="number", minimum=0.1, description="Seconds between partition checks"),
     "max_iter": Param(50, type="integer", minimum=1, description="Logistic regression iterations"),
     "reg_param": Param(0.001, type="number", minimum=0, description="Logistic regression L2 regularisation"),
+    "ftrl_alpha": Param(0.1, type="number", exclusiveMinimum=0, description="FTRL per-coordinate learning rate"),
+    "ftrl_beta": Param(1.0, type="number", minimum=0, description="FTRL learning rate smoothing"),
+    "ftrl_l1": Param(0.0, type="number", minimum=0, description="FTRL L1 regularisation"),
+    "ftrl_l2": Param(0.0, type="number", minimum=0, description="FTRL L2 regularisation"),
 }
 
 with DAG(
@@ -84,9 +109,10 @@ with DAG(
         partition_url=f"{{{{ rt_plan(params, data_interval_end, {RUN_AFTER})['eval_url'] }}}}",
         deferrable=True,
     )
-    train = SparkPipelineOperator(
+    train = RealtimeTrainOperator(
         task_id="train",
-        pipeline=train_document,
+        pipelines=training_documents,
+        warm_start={kind: nodes for kind, (_, nodes) in MODELS.items() if nodes},
         params_override={"partition_filter": f"{{{{ rt_train_filter(params, data_interval_end, {RUN_AFTER}) }}}}"},
     )
 

@@ -121,6 +121,10 @@ class BaseSparkPipelineOperator(BaseOperator):
         """The raw pipeline document to run, and the name validation messages give it."""
         raise NotImplementedError
 
+    def tracking_tags(self, context: Context) -> dict[str, str]:
+        """Tags, beyond the DAG's, task's and run's ids, for the tracked run and its registered version."""
+        return {}
+
     @cached_property
     def hook(self) -> SparkPipelineHook | SparkConnectPipelineHook:
         if self.session == "connect":
@@ -176,7 +180,12 @@ class BaseSparkPipelineOperator(BaseOperator):
             from airflow_mlplat.hooks.mlflow_tracking import MlflowTrackingHook
 
             tracking_uri = MlflowTrackingHook(self.mlflow_conn_id).tracking_uri()
-        tags = {"airflow.dag_id": self.dag_id, "airflow.task_id": self.task_id, "airflow.run_id": context["run_id"]}
+        tags = {
+            "airflow.dag_id": self.dag_id,
+            "airflow.task_id": self.task_id,
+            "airflow.run_id": context["run_id"],
+            **self.tracking_tags(context),
+        }
         report = hook.submit_pipeline(
             str(pipeline_path), out_dir, values, tracking_uri=tracking_uri, tracking_tags=tags if tracking_uri else None
         )

@@ -25,3 +25,7 @@ class InvalidInputError(ServingError, ValueError):
 
 class ModelLoadError(ServingError, RuntimeError):
     """A model reference could not be resolved or its files could not be read; names the reference."""
+
+
+class ModelNotFoundError(ModelLoadError):
+    """The registry has no such model, version or alias (MLflow's ``RESOURCE_DOES_NOT_EXIST``)."""

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from airflow_mlplat.serving.deep import DESCRIPTOR
-from airflow_mlplat.serving.errors import ModelLoadError
+from airflow_mlplat.serving.errors import ModelLoadError, ModelNotFoundError
 
 TIMEOUT_S = 30.0
 #: The package fsspec needs for an artifact store's scheme.
@@ -126,7 +126,10 @@ class RegistryClient:
         except httpx.HTTPError as error:
             raise ModelLoadError(f"MLflow at {url}: {type(error).__name__}: {error}") from error
         if response.status_code != 200:
-            raise ModelLoadError(f"MLflow at {url} {params}: HTTP {response.status_code}: {response.text[:300]}")
+            message = f"MLflow at {url} {params}: HTTP {response.status_code}: {response.text[:300]}"
+            if response.status_code == 404 and "RESOURCE_DOES_NOT_EXIST" in response.text:
+                raise ModelNotFoundError(message)
+            raise ModelLoadError(message)
         return response.json()
 
     def resolve(self, ref: ModelRef) -> VersionInfo:

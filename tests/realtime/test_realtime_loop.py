@@ -9,6 +9,7 @@ follows the alias: its answers move to the new version with no failed request, a
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from tests.realtime.conftest import REPO_ROOT, wait_for_part_files
 W = 10  # the production window: event time is simulated, so it costs no wall time
 N = 1500
 START = datetime(2026, 11, 27, 8, 0)
+KINDS = ("spark_lr", "ftrl")  # the realtime_retrain models the loop runs, side by side on the same windows
 _names = itertools.count()
 
 
@@ -69,32 +71,44 @@ def loop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: st
         stop_service(ServiceState(state))
 
 
+def ftrl_details(run) -> dict:
+    """The ftrl_train node's details in the run's report: rows learnt, examples before and after."""
+    report = json.loads(Path(xcom_value(run, "train", "report_path")).read_text())
+    return report["nodes"]["classifier"]["details"]["ftrl"]
+
+
 def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, airflow_db, run_root, mlflow_server):
+    """One Flink job feeds every model: ``spark_lr`` retrained from scratch, ``ftrl`` continuing from its champion."""
     from mlflow import MlflowClient
 
     from airflow_mlplat.hooks.model_service import LocalModelServiceHook
+    from airflow_mlplat.realtime.training import WARM_START_TAG
 
     dags = load_dags(REPO_ROOT / "dags")
     ingest, retrain = dags.get_dag("realtime_ingest"), dags.get_dag("realtime_retrain")
     sink = loop_dirs["partitions"]
-    model = f"rt_loop_{next(_names)}"
+    models = {kind: f"rt_loop_{kind}_{next(_names)}" for kind in KINDS}
     registry = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
 
-    def retrain_for(i: int, **conf):
+    def retrain_for(kind: str, i: int, **conf):
         run = run_dag(
             retrain,
             {
+                "model": kind,
                 "window_minutes": W,
                 "window_end": (window(i) + timedelta(minutes=W)).isoformat(),
                 "train_windows": 2,
-                "model_name": model,
+                "model_name": models[kind],
                 "sensor_timeout_s": 60,
                 "sensor_poke_interval_s": 0.5,
                 **conf,
             },
         )
-        assert str(run.state) == "success", task_states(run)
+        assert str(run.state) == "success", (kind, task_states(run))
         return run
+
+    def warm_start_of(kind: str, version: str) -> str | None:
+        return registry.get_model_version(models[kind], version).tags.get(WARM_START_TAG)
 
     started = run_dag(ingest, {"checkpoint_interval": "2 s"})
     assert str(started.state) == "success", task_states(started)
@@ -104,58 +118,77 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
         str(loop_dirs["flink"] / "behaviour-partitions"),
     )
     hook = FlinkHook()
-    service = traffic = None
+    services: dict[str, dict] = {}
+    watchers: dict[str, VersionWatcher] = {}
     hooks = LocalModelServiceHook(loop_dirs["services"])
     try:
         for i in range(3):
             emit(loop_dirs, i, drift=0.0)
         emit(loop_dirs, 3, drift=1.0)  # its events move the watermark past window 2
         wait_committed(sink, range(0, 3))
-        first = retrain_for(2)
-        assert xcom_value(first, "gate")["decision"] == "promoted"
-        assert alias_version(registry, model, "champion") == "1"
+        for kind in KINDS:
+            first = retrain_for(kind, 2)
+            assert xcom_value(first, "gate")["decision"] == "promoted", kind
+            assert alias_version(registry, models[kind], "champion") == "1"
+            services[kind] = hooks.deploy(
+                f"loop-{kind}", [f"models:/{models[kind]}@champion"], tracking_uri=mlflow_server, poll_interval=3600
+            )
+            watchers[kind] = VersionWatcher(services[kind]["url"], dict.fromkeys(FEATURES, 1.0))
+            watchers[kind].start()
+        assert warm_start_of("ftrl", "1") == "none"
 
-        service = hooks.deploy("loop", [f"models:/{model}@champion"], tracking_uri=mlflow_server, poll_interval=3600)
-        traffic = VersionWatcher(service["url"], dict.fromkeys(FEATURES, 1.0))
-        traffic.start()
         emit(loop_dirs, 4, drift=1.0)
         emit(loop_dirs, 5, drift=1.0)
         emit(loop_dirs, 6, drift=1.0, corrupt=True)  # a bad batch, committed when window 7 arrives
         wait_committed(sink, range(3, 6))
-        second = retrain_for(5, serving_url=service["url"])  # trains on windows 3 and 4
-        evaluation = xcom_value(second, "evaluate")
-        assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
-        assert evaluation["candidate"]["auc_roc"] > evaluation["champion"]["auc_roc"], evaluation
-        assert xcom_value(second, "gate")["decision"] == "promoted"
-        answer = httpx.post(f"{service['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
-        assert answer.status_code == 200 and answer.headers["x-model-version"] == "2"
-        traffic.stop()
-        assert traffic.seen and traffic.failures == [], traffic.failures[:5]
-        versions = traffic.versions()
-        assert versions[0] == "1" and versions[-1] == "2" and versions == sorted(versions)
+        for kind in KINDS:
+            second = retrain_for(kind, 5, serving_url=services[kind]["url"])  # trains on windows 3 and 4
+            evaluation = xcom_value(second, "evaluate")
+            assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
+            assert evaluation["candidate"]["auc_roc"] > evaluation["champion"]["auc_roc"], (kind, evaluation)
+            assert xcom_value(second, "gate")["decision"] == "promoted", kind
+            answer = httpx.post(f"{services[kind]['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
+            assert answer.status_code == 200 and answer.headers["x-model-version"] == "2", kind
+            watchers[kind].stop()
+            assert watchers[kind].seen and watchers[kind].failures == [], (kind, watchers[kind].failures[:5])
+            versions = watchers[kind].versions()
+            assert versions[0] == "1" and versions[-1] == "2" and versions == sorted(versions), kind
+        assert warm_start_of("ftrl", "2") == "1"
 
         emit(loop_dirs, 7, drift=1.0)
         emit(loop_dirs, 8, drift=1.0)
         wait_committed(sink, range(6, 8))
-        # Trains on the bad batch alone; no floors, so it is rejected for losing to the champion on the same rows.
-        third = retrain_for(7, train_windows=1, floors={}, serving_url=service["url"])
-        evaluation = xcom_value(third, "evaluate")
-        assert evaluation["candidate"]["auc_roc"] < evaluation["champion"]["auc_roc"] - 0.2, evaluation
-        assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
-        decision = xcom_value(third, "gate")
-        assert decision["decision"] == "rejected", decision
-        assert xcom_value(third, "notify_serving")["notified"] is False
-        assert alias_version(registry, model, "champion") == "2"
-        latest = promotion_history(model, mlflow_server)[0]
-        assert latest["decision"] == "rejected" and (str(latest["candidate"]), str(latest["champion"])) == ("3", "2")
-        assert latest["candidate_value"] == pytest.approx(evaluation["candidate"]["auc_roc"])
-        assert latest["champion_value"] == pytest.approx(evaluation["champion"]["auc_roc"])
-        still = httpx.post(f"{service['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
-        assert still.headers["x-model-version"] == "2"
+        thirds = {}
+        for kind in KINDS:
+            # Trains on the bad batch alone; no floors, so it is rejected for losing to the champion on the same rows.
+            third = thirds[kind] = retrain_for(kind, 7, train_windows=1, floors={}, serving_url=services[kind]["url"])
+            evaluation = xcom_value(third, "evaluate")
+            assert evaluation["candidate"]["auc_roc"] < evaluation["champion"]["auc_roc"] - 0.2, (kind, evaluation)
+            assert evaluation["candidate"]["rows"] == evaluation["champion"]["rows"] == N
+            decision = xcom_value(third, "gate")
+            assert decision["decision"] == "rejected", (kind, decision)
+            assert xcom_value(third, "notify_serving")["notified"] is False
+            assert alias_version(registry, models[kind], "champion") == "2"
+            latest = promotion_history(models[kind], mlflow_server)[0]
+            assert latest["decision"] == "rejected"
+            assert (str(latest["candidate"]), str(latest["champion"])) == ("3", "2")
+            assert latest["candidate_value"] == pytest.approx(evaluation["candidate"]["auc_roc"])
+            assert latest["champion_value"] == pytest.approx(evaluation["champion"]["auc_roc"])
+            still = httpx.post(f"{services[kind]['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
+            assert still.headers["x-model-version"] == "2", kind
+        assert warm_start_of("ftrl", "3") == "2"
+
+        emit(loop_dirs, 9, drift=1.0)
+        wait_committed(sink, range(8, 9))
+        after = retrain_for("ftrl", 8, train_windows=1, floors={})  # continues from version 2: window 6 is forgotten
+        assert warm_start_of("ftrl", "4") == "2"
+        rejected, continued = ftrl_details(thirds["ftrl"]), ftrl_details(after)
+        assert continued["examples_before"] == rejected["examples_before"] == 4 * N, (rejected, continued)
+        assert continued["examples"] == 5 * N
         assert hook.is_running(job)  # one job served every window
     finally:
-        if traffic is not None:
-            traffic.stop()
-        if service is not None:
-            hooks.stop("loop")
+        for watcher in watchers.values():
+            watcher.stop()
+        for kind in services:
+            hooks.stop(f"loop-{kind}")
         hook.cancel(job)

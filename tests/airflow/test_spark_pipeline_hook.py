@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -147,6 +148,11 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return [""]
 
 
+def _run_processes(out_dir: Path) -> list[psutil.Process]:
+    """The processes whose command line names ``out_dir``: spark-submit, its JVM and the Python driver."""
+    return [p for p in psutil.process_iter() if str(out_dir) in " ".join(_cmdline(p))]
+
+
 def test_on_kill_ends_the_whole_process_tree(tmp_path: Path):
     pipeline = tmp_path / "long.json"
     _long_pipeline(pipeline)
@@ -162,29 +168,33 @@ def test_on_kill_ends_the_whole_process_tree(tmp_path: Path):
 
     thread = threading.Thread(target=submit, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120
-    while not _driver_started(hook):
-        assert time.monotonic() < deadline, "the Python driver did not start"
-        assert thread.is_alive(), outcome
-        time.sleep(0.5)
-    time.sleep(8)  # let the driver's SparkContext start and the first jobs run
-    root = psutil.Process(hook._submit_sp.pid)
-    tree = [root, *root.children(recursive=True)]
-    assert len(tree) >= 2
+    try:
+        deadline = time.monotonic() + 120
+        while not _driver_started(hook):
+            assert time.monotonic() < deadline, "the Python driver did not start"
+            assert thread.is_alive(), outcome
+            time.sleep(0.5)
+        time.sleep(8)  # let the driver's SparkContext start and the first jobs run
+        root = psutil.Process(hook._submit_sp.pid)
+        tree = [root, *root.children(recursive=True)]
+        assert len(tree) >= 2
 
-    started = time.monotonic()
-    hook.on_kill()
-    hook.on_kill()  # idempotent
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    assert alive == [], [(p.pid, _cmdline(p)) for p in alive]
-    assert time.monotonic() - started < 15
-    leftovers = [p for p in psutil.process_iter() if str(out_dir) in " ".join(_cmdline(p))]
-    assert leftovers == []
+        started = time.monotonic()
+        hook.on_kill()
+        hook.on_kill()  # idempotent
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        assert alive == [], [(p.pid, _cmdline(p)) for p in alive]
+        assert time.monotonic() - started < 15
+        assert _run_processes(out_dir) == []
 
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    assert isinstance(outcome.get("error"), PipelineRunError), outcome
-    assert "killed" in str(outcome["error"])
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert isinstance(outcome.get("error"), PipelineRunError), outcome
+        assert "killed" in str(outcome["error"])
+    finally:
+        for process in _run_processes(out_dir):  # a failed test must not leave its long-running driver behind
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
 
 
 def test_a_local_run_binds_loopback_unless_told_otherwise():

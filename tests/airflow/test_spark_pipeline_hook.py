@@ -148,6 +148,15 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return [""]
 
 
+def _wait_for_driver(hook: SparkPipelineHook, thread: threading.Thread, outcome: dict) -> None:
+    """Until the submitted run's Python driver process exists (the submitting thread must stay alive)."""
+    deadline = time.monotonic() + 120
+    while not _driver_started(hook):
+        assert time.monotonic() < deadline, "the Python driver did not start"
+        assert thread.is_alive(), outcome
+        time.sleep(0.5)
+
+
 def _run_processes(out_dir: Path) -> list[psutil.Process]:
     """The processes whose command line names ``out_dir``: spark-submit, its JVM and the Python driver."""
     return [p for p in psutil.process_iter() if str(out_dir) in " ".join(_cmdline(p))]
@@ -169,11 +178,7 @@ def test_on_kill_ends_the_whole_process_tree(tmp_path: Path):
     thread = threading.Thread(target=submit, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 120
-        while not _driver_started(hook):
-            assert time.monotonic() < deadline, "the Python driver did not start"
-            assert thread.is_alive(), outcome
-            time.sleep(0.5)
+        _wait_for_driver(hook, thread, outcome)
         time.sleep(8)  # let the driver's SparkContext start and the first jobs run
         root = psutil.Process(hook._submit_sp.pid)
         tree = [root, *root.children(recursive=True)]
@@ -243,11 +248,7 @@ def test_a_local_run_listens_on_loopback_only(tmp_path: Path, monkeypatch: pytes
     thread.start()
     seen: set[tuple[int, str, int]] = set()
     try:
-        deadline = time.monotonic() + 120
-        while not _driver_started(hook):
-            assert time.monotonic() < deadline, "the Python driver did not start"
-            assert thread.is_alive(), outcome
-            time.sleep(0.5)
+        _wait_for_driver(hook, thread, outcome)
         until = time.monotonic() + 15  # the SparkContext starts: block manager, UI, driver RPC
         while time.monotonic() < until and thread.is_alive():
             root = psutil.Process(hook._submit_sp.pid)

@@ -50,19 +50,10 @@ def drift_at(t: int, ramp: int) -> float:
 
 
 def write_windows(base: Path, windows: int, events: int, ramp: int) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from airflow_mlplat.realtime.events import window_events, write_window_partition
 
-    from airflow_mlplat.realtime.events import EVENT_SCHEMA, window_events
-    from airflow_mlplat.realtime.windows import partition_path
-
-    types = {"STRING": pa.string(), "TIMESTAMP(3)": pa.timestamp("ms"), "DOUBLE": pa.float64(), "INT": pa.int32()}
-    schema = pa.schema([(name, types[kind]) for name, kind in EVENT_SCHEMA])
     for t in range(windows):
-        rows = window_events(window(t), W, events, seed=17, drift=drift_at(t, ramp))
-        folder = Path(partition_path(str(base), window(t)))
-        folder.mkdir(parents=True)
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "part-0.parquet")
+        write_window_partition(base, window(t), window_events(window(t), W, events, seed=17, drift=drift_at(t, ramp)))
 
 
 def train(spark, kind: str, base: Path, windows: list[int], out_dir: Path, previous: Path | None) -> Path:
@@ -70,14 +61,12 @@ def train(spark, kind: str, base: Path, windows: list[int], out_dir: Path, previ
     from airflow_mlplat.engine.runner import run_pipeline
     from airflow_mlplat.pipeline import validate_pipeline
     from airflow_mlplat.realtime.tasks import partition_filter
+    from airflow_mlplat.realtime.training import MODELS, continue_from
 
-    name = {"spark_lr": "realtime_retrain_training.json", "ftrl": "realtime_retrain_ftrl.json"}[kind]
-    document = json.loads((PIPELINES / name).read_text())
+    document = json.loads((PIPELINES / MODELS[kind].document).read_text())
     document.pop("register")
     if previous is not None:
-        for node in document["nodes"]:
-            if node["id"] in ("scale", "classifier"):
-                node.setdefault("inputs", {})["model"] = {"path": previous.as_uri()}
+        continue_from(document, MODELS[kind].warm_start, previous.as_uri())
     params = {"partitions_base": str(base), "partition_filter": partition_filter([window(t) for t in windows])}
     run_pipeline(validate_pipeline(document, params=params), str(out_dir), spark=spark, params=params)
     return out_dir / "outputs" / "model"

@@ -30,21 +30,16 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow_mlplat.operators.model_gate import ModelGateOperator
 from airflow_mlplat.pipeline import load_pipeline, validate_pipeline
 from airflow_mlplat.realtime import tasks as rt
-from airflow_mlplat.realtime.training import RealtimeTrainOperator
+from airflow_mlplat.realtime.training import MODELS, RealtimeTrainOperator
 
 DAG_ID = "realtime_retrain"
 PIPELINES = Path(__file__).parent / "pipelines"
-#: ``params.model``: its training document, and the nodes that continue from the champion's model.
-MODELS = {
-    "spark_lr": ("realtime_retrain_training.json", []),
-    "ftrl": ("realtime_retrain_ftrl.json", ["scale", "classifier"]),
-}
 RUN_AFTER = "(dag_run.run_after if dag_run else None)"
 
 training_documents = {}
-for kind, (file_name, _) in MODELS.items():
-    document = load_pipeline(PIPELINES / file_name)
-    validate_pipeline(document, source=str(PIPELINES / file_name))
+for kind, model in MODELS.items():
+    document = load_pipeline(PIPELINES / model.document)
+    validate_pipeline(document, source=str(PIPELINES / model.document))
     # The registered model's name is the run's Param (rendered with the rest of the document).
     document["register"]["name"] = "{{ params.model_name }}"
     training_documents[kind] = document
@@ -112,7 +107,7 @@ with DAG(
     train = RealtimeTrainOperator(
         task_id="train",
         pipelines=training_documents,
-        warm_start={kind: nodes for kind, (_, nodes) in MODELS.items() if nodes},
+        warm_start={kind: model.warm_start for kind, model in MODELS.items() if model.warm_start},
         params_override={"partition_filter": f"{{{{ rt_train_filter(params, data_interval_end, {RUN_AFTER}) }}}}"},
     )
 

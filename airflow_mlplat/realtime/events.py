@@ -124,3 +124,27 @@ def write_jsonl(events: list[dict[str, Any]], directory: str | os.PathLike[str],
         os.fsync(out.fileno())
     os.replace(scratch, target)
     return target
+
+
+def write_window_partition(base: str | os.PathLike[str], window_start: datetime, events: list[dict[str, Any]]) -> Path:
+    """Write ``events`` as the window's Parquet partition and commit it with ``_SUCCESS``; returns the folder.
+
+    The Flink sink's layout and commit order (``BASE/dt=YYYY-MM-DD/hm=HHMM/part-0.parquet``, hidden file
+    then rename, then ``_SUCCESS``), for tests and benchmarks that need partitions without Flink. Needs
+    pyarrow (imported here, so the Flink job's environment need not have it).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from airflow_mlplat.realtime.windows import partition_path
+
+    types = {"STRING": pa.string(), "TIMESTAMP(3)": pa.timestamp("ms"), "DOUBLE": pa.float64(), "INT": pa.int32()}
+    schema = pa.schema([(name, types[kind]) for name, kind in EVENT_SCHEMA])
+    table = pa.Table.from_pylist(events, schema=schema)
+    folder = Path(partition_path(base, window_start))
+    folder.mkdir(parents=True, exist_ok=True)
+    scratch = folder / ".part-0.parquet.inprogress"
+    pq.write_table(table, scratch)
+    os.replace(scratch, folder / "part-0.parquet")
+    (folder / "_SUCCESS").write_bytes(b"")
+    return folder

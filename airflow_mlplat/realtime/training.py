@@ -30,6 +30,26 @@ WARM_START_TAG = "mlplat.warm_started_from"
 
 
 @dataclass(frozen=True)
+class TrainingModel:
+    document: str  # the training pipeline's file under dags/pipelines/
+    warm_start: tuple[str, ...] = ()  # the nodes whose ``model`` input takes the previous model
+
+
+#: ``params.model`` of ``realtime_retrain``.
+MODELS = {
+    "spark_lr": TrainingModel("realtime_retrain_training.json"),
+    "ftrl": TrainingModel("realtime_retrain_ftrl.json", ("scale", "classifier")),
+}
+
+
+def continue_from(document: dict[str, Any], nodes: Sequence[str], model_url: str) -> None:
+    """Feed the Spark model at ``model_url`` to the ``model`` input of ``nodes`` of ``document`` (in place)."""
+    for node in document["nodes"]:
+        if node["id"] in nodes:
+            node.setdefault("inputs", {})["model"] = {"path": model_url}
+
+
+@dataclass(frozen=True)
 class Champion:
     version: str
     spark_model: Path  # the downloaded version's Spark PipelineModel folder
@@ -102,9 +122,7 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
             champion = self._champion(context, params, kind)
             self._tags[WARM_START_TAG] = champion.version if champion else "none"
             if champion is not None:
-                for node in document["nodes"]:
-                    if node["id"] in nodes:
-                        node.setdefault("inputs", {})["model"] = {"path": champion.spark_model.as_uri()}
+                continue_from(document, nodes, champion.spark_model.as_uri())
         return document, f"{self.task_id} ({kind} training pipeline)"
 
     def tracking_tags(self, context: Context) -> dict[str, str]:

@@ -1,15 +1,10 @@
-"""Fixtures of the real-time retraining tests: partitions written like the Flink job's, without Flink.
-
-``write_window_partition`` writes ``BASE/dt=YYYY-MM-DD/hm=HHMM/part-0.parquet`` (hidden file, then
-rename) and then ``_SUCCESS``, the layout and commit order of the Flink filesystem sink.
+"""Fixtures of the real-time retraining tests: partitions written like the Flink job's, without Flink
+(``write_window_partition``, from ``airflow_mlplat.realtime.events``).
 """
 
 from __future__ import annotations
 
-import os
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,26 +12,6 @@ from tests.airflow.conftest import airflow_db, run_root, spark_test_defaults  # 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REALTIME_DAG_FILE = REPO_ROOT / "dags" / "realtime_retrain.py"
-
-
-def write_window_partition(base: str | os.PathLike[str], window_start: datetime, events: list[dict[str, Any]]) -> Path:
-    """Write ``events`` as the window's Parquet partition and commit it with ``_SUCCESS``; returns the folder."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from airflow_mlplat.realtime.events import EVENT_SCHEMA
-    from airflow_mlplat.realtime.windows import partition_path
-
-    types = {"STRING": pa.string(), "TIMESTAMP(3)": pa.timestamp("ms"), "DOUBLE": pa.float64(), "INT": pa.int32()}
-    schema = pa.schema([(name, types[kind]) for name, kind in EVENT_SCHEMA])
-    table = pa.Table.from_pylist(events, schema=schema)
-    folder = Path(partition_path(base, window_start))
-    folder.mkdir(parents=True, exist_ok=True)
-    scratch = folder / ".part-0.parquet.inprogress"
-    pq.write_table(table, scratch)
-    os.replace(scratch, folder / "part-0.parquet")
-    (folder / "_SUCCESS").write_bytes(b"")
-    return folder
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from airflow_mlplat.gating import promotion_history
 from airflow_mlplat.gating.gate import alias_version
 from airflow_mlplat.local_run import run_dag, task_states
-from airflow_mlplat.realtime.events import window_events
-from tests.realtime.conftest import write_window_partition
+from airflow_mlplat.realtime.events import window_events, write_window_partition
 
 W = 5  # window minutes
 N = 1500  # events per window

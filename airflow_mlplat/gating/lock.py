@@ -92,9 +92,13 @@ class RegistryLock:
                     description="airflow-mlplat model gate lock; deleted when the gate finishes",
                 )
             except MlflowException as exc:
-                if _error_code(exc) != "RESOURCE_ALREADY_EXISTS":
+                code = _error_code(exc)
+                # A create that collides with a holder deleting the lock at that moment is answered
+                # RESOURCE_DOES_NOT_EXIST by the server: the lock was free, so try again.
+                if code not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
                     raise
-                self._break_if_expired()
+                if code == "RESOURCE_ALREADY_EXISTS":
+                    self._break_if_expired()
             else:
                 self.expires = expires
                 self.check()

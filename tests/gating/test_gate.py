@@ -119,6 +119,33 @@ def test_concurrent_gates_promote_one_and_retries_end_at_the_best(client, model_
     assert not client.search_registered_models(f"name = '{model_name}.mlplat-gate-lock'")
 
 
+def test_a_create_that_collides_with_a_release_is_retried(client, model_name):
+    """The server answers a create that hit the lock's row while its holder deleted it with
+    RESOURCE_DOES_NOT_EXIST (its IntegrityError path reads the row back): the lock was free, so the
+    next try takes it. The first answer is that one, given here; the rest go to the real server."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
+
+    class CollidingOnce:
+        def __init__(self, real):
+            self.real, self.creates = real, 0
+
+        def create_registered_model(self, name, **kwargs):
+            self.creates += 1
+            if self.creates == 1:
+                raise MlflowException(f"Registered Model with name={name} not found", RESOURCE_DOES_NOT_EXIST)
+            return self.real.create_registered_model(name, **kwargs)
+
+        def __getattr__(self, attribute):
+            return getattr(self.real, attribute)
+
+    colliding = CollidingOnce(client)
+    with RegistryLock(colliding, model_name, timeout=10) as lock:
+        assert dict(client.get_registered_model(lock.name).tags)[OWNER_TAG] == lock.token
+    assert colliding.creates == 2
+    assert not client.search_registered_models(f"name = '{lock.name}'")
+
+
 def test_lock_excludes_other_holders_and_breaks_an_expired_one(client, model_name, mlflow_server):
     from mlflow import MlflowClient
 

@@ -34,9 +34,19 @@ def make_job(name: str = "ctr", framework: str = "pytorch", **overrides: Any) ->
     return TrainingJob.from_dict({**fields, **overrides})
 
 
+#: Per API call. The stand-in answers in milliseconds, but validates each body against the schema in
+#: this process: on a busy 2-core machine a 2 s limit timed out (two full local runs).
+REQUEST_TIMEOUT = 15
+
+
 def backend_at(standin: KubeApiStandin, **options: Any):
     return get_backend(
-        "kubernetes", conn_id=None, config_dict=standin.kubeconfig(), namespace=NS, request_timeout=2, **options
+        "kubernetes",
+        conn_id=None,
+        config_dict=standin.kubeconfig(),
+        namespace=NS,
+        request_timeout=REQUEST_TIMEOUT,
+        **options,
     )
 
 
@@ -237,7 +247,7 @@ def test_sensor_reports_without_removing_the_job(kube_standin, monkeypatch):
     kube_standin.create_pods(NS)
     before = kube_standin.names(NS)
     sensor = TrainingJobSensor(
-        task_id="wait", job_name="ctr", namespace=NS, kubernetes_conn_id="kube_standin", request_timeout=2
+        task_id="wait", job_name="ctr", namespace=NS, kubernetes_conn_id="kube_standin", request_timeout=REQUEST_TIMEOUT
     )
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute({})

@@ -656,6 +656,14 @@ function renderResults(run) {
     rows.length
       ? el("table", { id: "metrics" }, el("tr", {}, el("th", {}, "node"), el("th", {}, "metric"), el("th", {}, "value")), rows)
       : el("p", { class: "muted" }, run.state === "success" ? "no metrics" : "waiting for metrics…"),
+    (run.notebooks ?? []).map((n) =>
+      el(
+        "div",
+        { class: "help", dataset: { notebook: n.task } },
+        `${n.task}: executed notebook `,
+        el("a", { href: `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${n.task}/${n.node}/${n.index}`, download: n.name }, n.name),
+      ),
+    ),
     (run.plots ?? []).map((p) =>
       el("figure", {}, el("img", {
         alt: `${p.node}: ${p.name}`,

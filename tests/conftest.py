@@ -29,10 +29,6 @@ os.environ.setdefault("AIRFLOW__MLPLAT__TABLE_PREVIEWS", "False")
 Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 # spark-submit and the engine's driver must use this interpreter and its venv's scripts.
 os.environ["PYSPARK_PYTHON"] = sys.executable
-# Every Spark JVM the tests start (the shared session, each spark-submit, the Thrift and Connect
-# servers) lives seconds to minutes on small data: the C2 compiler and G1's threads cost more of the
-# 2 cores than they give back (a 3,000-row spark-submit, alternated: 46-48 s with these, 60-61 s without).
-os.environ.setdefault("SPARK_SUBMIT_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 # Property tests are the same on every run and machine: derandomized, no example database, no

@@ -93,12 +93,12 @@ class RegistryLock:
                 )
             except MlflowException as exc:
                 code = _error_code(exc)
-                # A create that collides with a holder deleting the lock at that moment is answered
-                # RESOURCE_DOES_NOT_EXIST by the server: the lock was free, so try again.
-                if code not in ("RESOURCE_ALREADY_EXISTS", "RESOURCE_DOES_NOT_EXIST"):
-                    raise
                 if code == "RESOURCE_ALREADY_EXISTS":
                     self._break_if_expired()
+                # A create that collides with a holder deleting the lock at that moment is answered
+                # RESOURCE_DOES_NOT_EXIST by the server: the lock was free, so try again.
+                elif code != "RESOURCE_DOES_NOT_EXIST":
+                    raise
             else:
                 self.expires = expires
                 self.check()

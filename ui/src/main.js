@@ -618,6 +618,11 @@ async function followRun(dagId, runId) {
   }
 }
 
+// The results API's URL of one artifact of a run (a plot or an executed notebook).
+function artifactUrl(run, { task, node, index }) {
+  return `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${task}/${node}/${index}`;
+}
+
 function renderResults(run) {
   const hadPreviews = JSON.stringify(state.run?.previews ?? []);
   state.run = run;
@@ -661,13 +666,13 @@ function renderResults(run) {
         "div",
         { class: "help", dataset: { notebook: n.task } },
         `${n.task}: executed notebook `,
-        el("a", { href: `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${n.task}/${n.node}/${n.index}`, download: n.name }, n.name),
+        el("a", { href: artifactUrl(run, n), download: n.name }, n.name),
       ),
     ),
     (run.plots ?? []).map((p) =>
       el("figure", {}, el("img", {
         alt: `${p.node}: ${p.name}`,
-        src: `${API}/runs/${run.dag_id}/${encodeURIComponent(run.run_id)}/artifacts/${p.task}/${p.node}/${p.index}`,
+        src: artifactUrl(run, p),
       }), el("figcaption", { class: "help" }, `${p.node}: ${p.name}`)),
     ),
     run.previews?.length ? el("p", { class: "help" }, "Click a node marked ▦ to see its first rows and a profile of its columns.") : null,

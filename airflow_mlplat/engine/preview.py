@@ -35,6 +35,7 @@ import datetime as dt
 import decimal
 import math
 import time
+import uuid
 from typing import Any
 
 #: Rows a preview holds, columns it describes (the first ones), characters of one value it keeps.
@@ -237,6 +238,7 @@ class TablePreview:
     def profile(self, df: Any, profiled_in: str = "own job") -> int:
         """Compute the profile in one aggregation job over ``df``, the first rows in the same job where
         the first partitions hold enough of them (else ``sample`` takes them); return the row count."""
+        from pyspark.sql import Observation
         from pyspark.sql import functions as F
 
         positional = _positional(df)
@@ -248,7 +250,13 @@ class TablePreview:
         rows = F.collect_list(F.when(first, F.struct(position, *shown))).alias(_SAMPLE)
         indexed = positional.withColumn("_position", F.monotonically_increasing_id())
         started = time.perf_counter()
-        values = indexed.agg(*_aggregates(self.fields, columns), rows).first().asDict()
+        # Observed metrics on a write that keeps nothing: one job of one stage, where an aggregation
+        # under adaptive execution is two (its partial stage runs as a job of its own).
+        observation = Observation(f"preview:{uuid.uuid4().hex[:8]}")
+        indexed.observe(observation, *_aggregates(self.fields, columns), rows).write.format("noop").mode(
+            "overwrite"
+        ).save()
+        values = dict(observation.get)
         self.seconds["profile"] = round(time.perf_counter() - started, 3)
         sample = sorted(values.pop(_SAMPLE) or [], key=lambda row: row[0])[:PREVIEW_ROWS]
         self.values = values

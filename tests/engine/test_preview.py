@@ -255,6 +255,23 @@ def test_a_run_writes_a_preview_of_every_table_output_beside_its_report(spark, b
     assert sorted(p.name for p in (tmp_path / "previews" / "split").iterdir()) == ["test.json", "train.json"]
 
 
+def test_previews_cost_at_most_one_spark_job_per_table_output(spark, behaviour, tmp_path):
+    """Counted from Spark's status tracker, per node (each node's jobs run in its job group)."""
+    tracker = spark.sparkContext.statusTracker()
+    nodes = [node["id"] for node in _pipeline(behaviour)["nodes"]]
+
+    def jobs(preview: bool) -> tuple[int, dict]:
+        before = {node: set(tracker.getJobIdsForGroup(node)) for node in nodes}
+        report = _run(_pipeline(behaviour, preview=preview), tmp_path / str(preview), spark)
+        return sum(len(set(tracker.getJobIdsForGroup(node)) - before[node]) for node in nodes), report
+
+    without, _ = jobs(False)
+    with_previews, report = jobs(True)
+    outputs = sum(len(entry["previews"]) for entry in report["nodes"].values())
+    assert outputs == 5
+    assert with_previews - without <= outputs, (with_previews, without)
+
+
 def test_preview_false_writes_none_and_a_failing_preview_never_fails_the_run(spark, behaviour, tmp_path, monkeypatch):
     report = _run(_pipeline(behaviour, preview=False), tmp_path / "off", spark)
     assert report["status"] == "success" and not (tmp_path / "off" / "previews").exists()

@@ -98,6 +98,7 @@ def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
     from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
 
     monkeypatch.setenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "spark-connect://" + connect_server.removeprefix("sc://"))
+    monkeypatch.setenv("AIRFLOW__MLPLAT__TABLE_PREVIEWS", "True")
     pipeline = tmp_path / "pipeline.json"
     pipeline.write_text(json.dumps(PIPELINE))
     submitted = SparkPipelineHook(metastore_conn_id=None).submit_pipeline(str(pipeline), str(tmp_path / "submit"))
@@ -117,6 +118,21 @@ def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
     for url in connected["outputs"].values():
         assert Path(url).exists(), url
     assert not [p for p in (tmp_path / "connect" / "outputs").iterdir() if p.name.startswith(".")]
+    # The same table previews, profiled by the same observed jobs.
+    for node, entry in submitted["nodes"].items():
+        assert set(connected["nodes"][node]["previews"]) == set(entry["previews"]), node
+        assert not connected["nodes"][node]["preview_errors"], node
+        for port, url in entry["previews"].items():
+            theirs = json.loads(Path(connected["nodes"][node]["previews"][port]).read_text())
+            ours = json.loads(Path(url).read_text())
+            assert theirs["rows_total"] == ours["rows_total"] == connected["nodes"][node]["rows"][port], (node, port)
+            assert len(theirs["rows"]) == len(ours["rows"]), (node, port)
+            exact = ("name", "type", "missing", "min", "max")
+            assert [[c.get(k) for k in exact] for c in theirs["profile"]] == [
+                [c.get(k) for k in exact] for c in ours["profile"]
+            ], (node, port)
+            assert theirs["profiled_in"] == ours["profiled_in"], (node, port)
+    assert connected["nodes"]["behaviour"]["previews"]
     assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
     assert spark.range(3).count() == 3
 

@@ -5,12 +5,16 @@ unless the pipeline says ``"preview": false``): at most ``PREVIEW_ROWS`` rows an
 type, missing values (null, and NaN in float columns), distinct values, min, max, mean and, for
 numbers, a histogram. The page serves that file as it is: opening a preview never starts Spark.
 
-What it costs: the profile is one aggregation over the table, folded into a job the run makes
-anyway where there is one (the count that fills a cached table's cache, or the write of a pipeline
-output, as observed metrics); otherwise it is the one extra job. That aggregation also keeps the
-first rows of the first ``SAMPLE_PARTITIONS`` partitions, which are the rows a ``limit`` would take
-when they hold ``PREVIEW_ROWS`` of them; otherwise, and after an observed write, the rows come from a
-``limit``, which reads only the first partitions (of the written files, where there are some).
+What it costs: one Spark job per table output at most, unless the table's first partitions hold
+too few rows (below). The profile is one aggregation over the
+table, folded into a job the run makes anyway where there is one (the job that fills a cached
+table's cache, or the write of a pipeline output). Elsewhere it is the one extra job. In both
+cases it is computed as observed metrics on a write (to Spark's no-op sink where the run writes
+nothing): one stage, where an aggregation under adaptive execution runs its partial stage as a job
+of its own. The aggregation also keeps the first rows of the first ``SAMPLE_PARTITIONS``
+partitions, which are the rows a ``limit`` would take when they hold ``PREVIEW_ROWS`` of them;
+otherwise, and after an observed write, the rows come from a ``limit``, which reads only the first
+partitions (of the written files, where there are some).
 
 Distinct values and histograms are estimates: exact ones would need a shuffle per column, or a
 second pass once min and max are known. Distinct values come from a HyperLogLog sketch per column

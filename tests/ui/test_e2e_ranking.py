@@ -79,7 +79,30 @@ def test_build_a_deep_pipeline_train_and_see_auc_and_training_curve(
         validate_pipeline(saved)
     assert [p.message for p in error.value.problems] == [result["inline_error"]]
 
+    import pyarrow.parquet as pq
     from mlflow import MlflowClient
+    from sklearn.metrics import roc_auc_score
 
-    [version] = MlflowClient(mlflow_server).search_model_versions(f"name='{PIPELINE}'")
+    # The run's folder: the tables between the tasks, materialised; the deep step's model and predictions.
+    [run_dir] = (airflow.run_root / PIPELINE).iterdir()
+    for materialised in ("ctr_feature_encoder/data", "ctr_feature_encoder/model", "predict/data", "predict_2/data"):
+        assert (run_dir / materialised).is_dir(), materialised
+    model_dir = run_dir / "deepfm" / "model"
+    assert {"model.onnx", "model.torchscript.pt", "feature_map.json", "training_curve.png"} <= {
+        p.name for p in model_dir.iterdir()
+    }
+    assert json.loads((model_dir / "training_config.json").read_text())["name"].startswith(PIPELINE)
+    # Spark evaluated the predictions the deep step wrote (its one-pass histogram puts scores closer
+    # than 2**-16 in one bin: within 1e-4 of the exact AUC).
+    predictions = pq.read_table(model_dir / "test_predictions.parquet").to_pydict()
+    assert result["auc"] == pytest.approx(roc_auc_score(predictions["label"], predictions["p_label"]), abs=1e-4)
+
+    # Registered with its lineage, its per-epoch validation metric and its training curve.
+    client = MlflowClient(mlflow_server)
+    [version] = client.search_model_versions(f"name='{PIPELINE}'")
     assert version.version == "1"
+    assert version.tags["mlplat.model"] == "deepfm" and version.tags["mlplat.pipeline"] == PIPELINE
+    assert version.tags["mlplat.input.train"] == str(run_dir / "ctr_feature_encoder" / "data")
+    epochs = [m.step for m in client.get_metric_history(version.run_id, "val_auc_label")]
+    assert epochs and epochs == list(range(1, len(epochs) + 1))
+    assert "training_curve.png" in {a.path for a in client.list_artifacts(version.run_id)}

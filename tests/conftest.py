@@ -30,13 +30,6 @@ Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 # spark-submit and the engine's driver must use this interpreter and its venv's scripts.
 os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-# The Spark JVMs tests start and stop (each DAG run's spark-submit, the Thrift and Connect servers) live
-# seconds to minutes on small data: C2 and G1's threads cost more of the 2 cores than they give back (a
-# 3,000-row spark-submit, alternated: 46-48 s with these, 60-61 s without). The shared session (``spark``)
-# keeps the JVM's defaults: it runs the whole suite, and under C1 ALS's deep task deserialisation
-# overflowed its stack.
-_SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-os.environ.setdefault("SPARK_SUBMIT_OPTS", _SHORT_LIVED_JVM)
 
 # Property tests are the same on every run and machine: derandomized, no example database, no
 # deadline (a shared 2-core machine stalls). HYPOTHESIS_PROFILE=explore searches anew.
@@ -88,12 +81,7 @@ def spark(local_hive):
     from airflow_mlplat.engine.session import get_session
 
     conf = {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4", **local_hive.spark_conf()}
-    short_lived = os.environ.pop("SPARK_SUBMIT_OPTS", None)
-    try:
-        session = get_session("mlplat-tests", conf)
-    finally:
-        if short_lived is not None:
-            os.environ["SPARK_SUBMIT_OPTS"] = short_lived
+    session = get_session("mlplat-tests", conf)
     yield session
     session.stop()
 

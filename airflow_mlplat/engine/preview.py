@@ -6,15 +6,14 @@ type, missing values (null, and NaN in float columns), distinct values, min, max
 numbers, a histogram. The page serves that file as it is: opening a preview never starts Spark.
 
 What it costs: one Spark job per table output at most, unless the table's first partitions hold
-too few rows (below). The profile is one aggregation over the
-table, folded into a job the run makes anyway where there is one (the job that fills a cached
-table's cache, or the write of a pipeline output). Elsewhere it is the one extra job. In both
-cases it is computed as observed metrics on a write (to Spark's no-op sink where the run writes
-nothing): one stage, where an aggregation under adaptive execution runs its partial stage as a job
-of its own. The aggregation also keeps the first rows of the first ``SAMPLE_PARTITIONS``
-partitions, which are the rows a ``limit`` would take when they hold ``PREVIEW_ROWS`` of them;
-otherwise, and after an observed write, the rows come from a ``limit``, which reads only the first
-partitions (of the written files, where there are some).
+too few rows (below). The profile is one aggregation over the table, folded into a job the run
+makes anyway where there is one (the job that fills a cached table's cache, or the write of a
+pipeline output); elsewhere it is the one extra job. Either way it is computed as observed metrics
+on a write (to Spark's no-op sink where the run writes nothing): one stage, where an aggregation
+under adaptive execution runs its partial stage as a job of its own. The aggregation also keeps
+the first rows of the first ``SAMPLE_PARTITIONS`` partitions, which are the rows a ``limit`` would
+take when they hold ``PREVIEW_ROWS`` of them; otherwise, and after an observed write, the rows come
+from a ``limit``, which reads only the first partitions (of the written files, where there are some).
 
 Distinct values and histograms are estimates: exact ones would need a shuffle per column, or a
 second pass once min and max are known. Distinct values come from a HyperLogLog sketch per column

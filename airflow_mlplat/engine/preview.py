@@ -38,7 +38,6 @@ import datetime as dt
 import decimal
 import math
 import time
-import uuid
 from typing import Any
 
 #: Rows a preview holds, columns it describes (the first ones), characters of one value it keeps.
@@ -253,12 +252,9 @@ class TablePreview:
         rows = F.collect_list(F.when(first, F.struct(position, *shown))).alias(_SAMPLE)
         indexed = positional.withColumn("_position", F.monotonically_increasing_id())
         started = time.perf_counter()
-        # Observed metrics on a write that keeps nothing: one job of one stage, where an aggregation
-        # under adaptive execution is two (its partial stage runs as a job of its own).
-        observation = Observation(f"preview:{uuid.uuid4().hex[:8]}")
-        indexed.observe(observation, *_aggregates(self.fields, columns), rows).write.format("noop").mode(
-            "overwrite"
-        ).save()
+        observation = Observation()  # on a write that keeps nothing: one job (see the module's docstring)
+        observed = indexed.observe(observation, *_aggregates(self.fields, columns), rows)
+        observed.write.format("noop").mode("overwrite").save()
         values = dict(observation.get)
         self.seconds["profile"] = round(time.perf_counter() - started, 3)
         sample = sorted(values.pop(_SAMPLE) or [], key=lambda row: row[0])[:PREVIEW_ROWS]

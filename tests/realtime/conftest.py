@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.airflow.conftest import airflow_db, run_root, spark_test_defaults  # noqa: F401  (DB, run dirs, Spark conf)
+from tests.gating.conftest import client, model_name  # noqa: F401  (the real registry, a fresh model name)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REALTIME_DAG_FILE = REPO_ROOT / "dags" / "realtime_retrain.py"

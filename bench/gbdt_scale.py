@@ -41,8 +41,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+#: Where ``airflow_mlplat`` is imported from: this checkout, or (``fast_head``) an exported revision.
+PACKAGE_ROOT = os.environ.get("MLPLAT_BENCH_PACKAGE_ROOT", str(ROOT))
+if PACKAGE_ROOT not in sys.path:
+    sys.path.insert(0, PACKAGE_ROOT)
 
 from airflow_mlplat.components.datasets import PURCHASE_INTENT_FEATURES  # noqa: E402 (after sys.path)
 
@@ -52,7 +54,7 @@ LABELS = {
     "spark_gbt": "Spark GBT",
     "xgboost": "xgboost.spark",
     "fast": "fast path",
-    "fast_head": "fast path (HEAD)",
+    "fast_head": "fast path (before)",
     "lightgbm": "LightGBM (1 node)",
 }
 STAGES = ("load", "train", "evaluate", "importance")
@@ -319,6 +321,9 @@ def _worker(args: argparse.Namespace) -> None:
         result = _lightgbm(args, work)
     else:
         result = _spark_engine(args, work, args.worker)
+    import airflow_mlplat
+
+    result["package"] = str(Path(airflow_mlplat.__file__).parent)
     Path(args.result).write_text(json.dumps(result, default=str))
 
 
@@ -343,15 +348,19 @@ def _run_worker(args: argparse.Namespace, role: str, work: Path, rows: int) -> d
     ]
     env = None
     if role == "fast_head":
-        # The fast path as committed at git HEAD: an exported copy of the package goes first on the path.
-        head = Path(args.work) / "head"
+        # The fast path as committed at git revision --before: an exported copy of the package goes first.
+        head = Path(args.work) / f"before-{args.before}"
         if not (head / "airflow_mlplat").is_dir():
             head.mkdir(parents=True, exist_ok=True)
             archive = subprocess.run(
-                ["git", "archive", "HEAD", "airflow_mlplat"], cwd=ROOT, capture_output=True, check=True
+                ["git", "archive", args.before, "airflow_mlplat"], cwd=ROOT, capture_output=True, check=True
             )
             subprocess.run(["tar", "-x", "-C", str(head)], input=archive.stdout, check=True)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(head), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "MLPLAT_BENCH_PACKAGE_ROOT": str(head),  # the driver's import path
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(head), os.environ.get("PYTHONPATH")])),  # the workers'
+        }
     print(f"  {role} ...", end="", flush=True)
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
@@ -420,6 +429,7 @@ def _report(
         if result:
             peaks = ", ".join(f"{stage} {_gib(peak)}" for stage, peak in result["peaks"].items())
             print(f"   {LABELS[engine]}: peak GiB by stage: {peaks}; top features {result['top_features']}")
+            print(f"      package: {result['package']}")
             details = result["details"]
             if details.get("reason"):
                 print(f"      path: {details['training_path']}: {details['reason']}")
@@ -440,8 +450,8 @@ def _report(
 
     print()
     ratio("fast", "lightgbm", "fast path / LightGBM (1 node)")
-    ratio("fast_head", "lightgbm", "fast path (HEAD) / LightGBM (1 node)")
-    ratio("fast_head", "fast", "fast path (HEAD) / fast path")
+    ratio("fast_head", "lightgbm", "fast path (before) / LightGBM (1 node)")
+    ratio("fast_head", "fast", "fast path (before) / fast path")
     fast, single = results.get("fast"), results.get("lightgbm")
     if fast and single:
         train = fast["seconds"]["train"] / single["seconds"]["train"]
@@ -463,7 +473,7 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=50)
     parser.add_argument("--depth", type=int, default=5)
     parser.add_argument(
-        "--before", action="store_true", help="also run the fast path as committed at git HEAD (fast_head)"
+        "--before", metavar="REV", help="also run the fast path as committed at git revision REV (fast_head)"
     )
     parser.add_argument("--skip", default="", help=f"comma-separated engines to leave out: {', '.join(ENGINES)}")
     parser.add_argument("--work", default="/tmp/mlplat-bench-gbdt", help="data and results folder (data is reused)")

@@ -106,6 +106,26 @@ def mlflow_server():
 
 
 @pytest.fixture(scope="session")
+def spark_connect_server():
+    """A Spark Connect server (``local[2]``) on 127.0.0.1 for the session; yields its ``sc://`` URL."""
+    from airflow_mlplat.services.spark_connect import start_spark_connect, stop_spark_connect
+
+    root = _SESSION_TMP / "services" / "spark-connect"
+    url = start_spark_connect(root, master="local[2]")
+    yield url
+    stop_spark_connect(root)
+
+
+@pytest.fixture
+def spark_connect_default(spark_connect_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The session's Spark Connect server as the ``spark_connect_default`` connection of one test."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "spark-connect://" + spark_connect_server.removeprefix("sc://")
+    )
+    return spark_connect_server
+
+
+@pytest.fixture(scope="session")
 def behaviour(spark):
     """4000 synthetic purchase-intent rows (seed 3) as parquet; yields the folder's path."""
     from airflow_mlplat.components.datasets import synthetic_purchase_intent

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import pytest
 
-from airflow_mlplat.components import Interval, Options, Table, iter_components, load_components
+from airflow_mlplat.components import Interval, Model, Options, SchemaOnly, Table, iter_components, load_components
 from airflow_mlplat.components.registry import ComponentDeclarationError, build_spec, component, register
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 from airflow_mlplat.pipeline.params import check_value
@@ -129,6 +129,28 @@ def test_positional_non_port_fails_at_registration():
         """
 
     with pytest.raises(ComponentDeclarationError, match="input ports and must be annotated Table, Model or Metrics"):
+        _declare(bad)
+
+
+def test_schema_only_marks_table_inputs_only():
+    def schema_reader(ctx, data: Annotated[Table | None, SchemaOnly] = None):
+        """Doc.
+
+        Args:
+            data: d.
+        """
+
+    spec = build_spec(schema_reader, category="test", outputs={"data": Table})
+    assert spec.input("data").schema_only and spec.input("data").optional
+
+    def bad(ctx, model: Annotated[Model, SchemaOnly]):
+        """Doc.
+
+        Args:
+            model: m.
+        """
+
+    with pytest.raises(ComponentDeclarationError, match="argument 'model': SchemaOnly marks Table inputs only"):
         _declare(bad)
 
 

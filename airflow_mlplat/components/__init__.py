@@ -2,7 +2,16 @@
 implementations import Spark lazily, inside the functions."""
 
 from airflow_mlplat.components.registry import component, get_component, iter_components, load_components
-from airflow_mlplat.components.spec import ComponentSpec, Interval, Metrics, Model, Options, PortKind, Table
+from airflow_mlplat.components.spec import (
+    ComponentSpec,
+    Interval,
+    Metrics,
+    Model,
+    Options,
+    PortKind,
+    SchemaOnly,
+    Table,
+)
 
 __all__ = [
     "ComponentSpec",
@@ -11,6 +20,7 @@ __all__ = [
     "Model",
     "Options",
     "PortKind",
+    "SchemaOnly",
     "Table",
     "component",
     "get_component",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from airflow_mlplat.components._common import require_columns, require_vector, resolve_column, vector_element_names
 from airflow_mlplat.components.registry import component
-from airflow_mlplat.components.spec import Model, Options, Table
+from airflow_mlplat.components.spec import Model, Options, SchemaOnly, Table
 
 
 def _check_transformer(model: Any, component: str) -> None:
@@ -190,7 +190,7 @@ def pipeline_model(
     prep_2: Model | None = None,
     prep_3: Model | None = None,
     vector_prep: Model | None = None,
-    data: Table | None = None,
+    data: Annotated[Table | None, SchemaOnly] = None,
     *,
     assemble_cols: list[str] | None = None,
     features_col: str = "features",

@@ -43,6 +43,8 @@ from airflow_mlplat.components.spec import (
     Options,
     Param,
     Port,
+    PortKind,
+    SchemaOnly,
     Sql,
 )
 
@@ -233,7 +235,11 @@ def build_spec(
                     raise ComponentDeclarationError(f"{arg_where}: default {param.default!r} {problem}")
             params.append(param)
         else:
-            kind, optional = _port_kind(annotation)
+            base, meta = _unwrap_annotated(annotation)
+            kind, optional = _port_kind(base)
+            schema_only = SchemaOnly in meta
+            if schema_only and kind is not PortKind.TABLE:
+                raise ComponentDeclarationError(f"{arg_where}: SchemaOnly marks Table inputs only")
             if kind is None:
                 raise ComponentDeclarationError(
                     f"{arg_where}: positional arguments are input ports and must be annotated "
@@ -241,7 +247,7 @@ def build_spec(
                 )
             if optional and arg.default is inspect.Parameter.empty:
                 raise ComponentDeclarationError(f"{arg_where}: an optional port needs the default None")
-            inputs.append(Port(arg.name, kind, helps[arg.name], optional))
+            inputs.append(Port(arg.name, kind, helps[arg.name], optional, schema_only))
     undocumented = set(helps) - {a.name for a in arguments[1:]} - set(outputs)
     if undocumented:
         raise ComponentDeclarationError(

@@ -38,6 +38,11 @@ class Metrics:
     kind = PortKind.METRICS
 
 
+class SchemaOnly:
+    """Annotation marker on a Table input, ``Annotated[Table, SchemaOnly]``: the component reads only the
+    table's schema and runs no Spark job on its rows, so the engine does not cache a table for it."""
+
+
 PORT_MARKERS: dict[Any, PortKind] = {Table: PortKind.TABLE, Model: PortKind.MODEL, Metrics: PortKind.METRICS}
 
 
@@ -95,6 +100,7 @@ class Port:
     kind: PortKind
     help: str = ""
     optional: bool = False
+    schema_only: bool = False  # a Table input whose rows the component never reads (``SchemaOnly``)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind.value, "help": self.help, "optional": self.optional}

@@ -47,15 +47,12 @@ def connect_problems(pipeline: Any) -> list[Problem]:
         for index, node in enumerate(pipeline.nodes)
         if node.component in CLASSIC_ONLY
     ]
-    if pipeline.registration is not None:
-        # Seen on this machine: MLflow's Spark flavour saves a Connect model through the server's
-        # Hadoop FileSystem straight to mlflow-artifacts:/, a scheme the server cannot write.
+    if pipeline.registration is not None and pipeline.registration.pmml:
         problems.append(
             Problem(
-                "register",
-                "registering the model logs it with MLflow's Spark flavour, which a Spark Connect session cannot "
-                "write to the MLflow artifact store (and a PMML export needs the JVM); run this pipeline with "
-                "session='submit'",
+                "register.pmml",
+                "the PMML export converts the model inside the JVM, which a Spark Connect session lacks; "
+                "set register.pmml to false or run this pipeline with session='submit'",
             )
         )
     return problems

@@ -1,11 +1,11 @@
 """The ML engine: run every node of a pipeline, in order, inside one SparkSession.
 
-DataFrames and models pass between nodes in memory. A table that two or more consumers
-read (nodes or pipeline outputs) is cached, and released after its last consumer. Declared
-outputs are materialized atomically; the run report records per-node status, rows, seconds
-and metrics, and is written even when a node fails. Each table output also gets a preview (its
-first rows and a column profile, ``engine.preview``) unless the pipeline says ``"preview": false``
-(or the deployment, ``[mlplat] table_previews = False``).
+DataFrames and models pass between nodes in memory. A table whose rows two or more consumers
+read (nodes or pipeline outputs; a ``SchemaOnly`` input reads none) is cached, and released
+after its last consumer. Declared outputs are materialized atomically; the run report records
+per-node status, rows, seconds and metrics, and is written even when a node fails. Each table
+output also gets a preview (its first rows and a column profile, ``engine.preview``) unless the
+pipeline says ``"preview": false`` (or the deployment, ``[mlplat] table_previews = False``).
 """
 
 from __future__ import annotations
@@ -110,10 +110,14 @@ class _Run:
             "outputs": {},
             "spark": _spark_info(spark),
         }
+        self.row_readers: collections.Counter[str] = collections.Counter()  # consumers that read a table's rows
         for node in pipeline.nodes:
-            for ref in node.inputs.values():
+            spec = get_component(node.component)
+            for port_name, ref in node.inputs.items():
                 if isinstance(ref, str):
                     self.remaining_uses[ref] += 1
+                    port = spec.input(port_name)
+                    self.row_readers[ref] += not (port is not None and port.schema_only)
         self.outputs_by_ref: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
         for name, output in pipeline.outputs.items():
             ref = output.from_ if isinstance(output, PipelineOutput) else output
@@ -122,6 +126,7 @@ class _Run:
             )
             self.outputs_by_ref[ref].append((name, url))
             self.remaining_uses[ref] += 1
+            self.row_readers[ref] += 1
 
     def write_report(self) -> None:
         storage.write_json(f"{self.out_dir}/{REPORT_NAME}", _jsonable(self.report))
@@ -239,7 +244,7 @@ class _Run:
             ref = f"{node_id}.{port.name}"
             value = outputs[port.name]
             preview = self._table_preview(node_id, port.name, value) if port.kind is PortKind.TABLE else None
-            if port.kind is PortKind.TABLE and self.remaining_uses[ref] >= 2:
+            if port.kind is PortKind.TABLE and self.row_readers[ref] >= 2:
                 # Counting fills the cache, the work the first consumer would do anyway; the preview's
                 # profile (one aggregation, the row count and the first rows in it) does the same.
                 value = value.cache()

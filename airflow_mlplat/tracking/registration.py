@@ -6,9 +6,11 @@ import json
 import logging
 import os
 import tempfile
+import uuid
 from typing import Any
 
 from airflow_mlplat import __version__
+from airflow_mlplat.engine.connect import is_connect
 from airflow_mlplat.pipeline.model import Pipeline
 from airflow_mlplat.tracking.lineage import input_lineage, truncate
 
@@ -70,6 +72,58 @@ def model_requirements() -> list[str]:
     return [f"pyspark=={pyspark.__version__}", f"mlflow=={mlflow.__version__}"]
 
 
+class _ServerSavedSparkFlavor:
+    """``mlflow.spark``'s ``save_model`` for a model on a Spark Connect server.
+
+    MLflow's own copies the server's save to the client through the JVM gateway, which a Connect
+    client lacks (the call never returns). Here the server saves the model to a URL both sides
+    reach (the run directory), and the client copies it with fsspec; the folder and ``MLmodel``
+    are what ``mlflow.spark.log_model`` writes, so loading and serving do not change.
+    """
+
+    __name__ = "mlflow.spark"
+
+    @staticmethod
+    def save_model(
+        path: str, mlflow_model: Any, spark_model: Any, staging_url: str, signature: Any, pip_requirements: list[str]
+    ) -> None:
+        import mlflow.spark
+
+        from airflow_mlplat.storage.urls import filesystem
+
+        staged_url = f"{staging_url.rstrip('/')}/{uuid.uuid4().hex}"
+        fs, staged = filesystem(staged_url)
+        spark_model.write().save(staged_url)
+        try:
+            os.makedirs(path, exist_ok=True)
+            fs.get(staged, os.path.join(path, "sparkml"), recursive=True)
+        finally:
+            fs.rm(staged, recursive=True)
+        mlflow.spark._save_model_metadata(  # the Spark flavour's own MLmodel, requirements and env files
+            dst_dir=path,
+            spark_model=spark_model,
+            mlflow_model=mlflow_model,
+            conda_env=None,
+            code_paths=None,
+            signature=signature,
+            pip_requirements=pip_requirements,
+        )
+
+
+def log_connect_model(model: Any, staging_url: str, signature: Any, pip_requirements: list[str]) -> Any:
+    """Log a Spark Connect session's model in the Spark flavour, staged under ``staging_url``."""
+    from mlflow.models import Model
+
+    return Model.log(
+        artifact_path=MODEL_ARTIFACT,
+        flavor=_ServerSavedSparkFlavor,
+        spark_model=model,
+        staging_url=staging_url,
+        signature=signature,
+        pip_requirements=pip_requirements,
+    )
+
+
 def register_model(
     client: Any,
     pipeline: Pipeline,
@@ -104,9 +158,12 @@ def register_model(
             mlflow.log_metrics({f"pmml.{k}": float(v) for k, v in pmml_metrics.items()})
         # (This MLflow's Spark flavour names the model by artifact_path, not name=.)
         # Stated, not inferred: inference loads the model again in a child process (about 20 s).
-        logged = mlflow.spark.log_model(
-            model, artifact_path=MODEL_ARTIFACT, signature=signature, pip_requirements=model_requirements()
-        )
+        if is_connect(sample.sparkSession):
+            logged = log_connect_model(model, f"{out_dir.rstrip('/')}/.register", signature, model_requirements())
+        else:
+            logged = mlflow.spark.log_model(
+                model, artifact_path=MODEL_ARTIFACT, signature=signature, pip_requirements=model_requirements()
+            )
         pipeline_path = os.path.join(scratch, "pipeline.json")
         with open(pipeline_path, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=2, default=str)

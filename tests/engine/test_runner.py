@@ -38,6 +38,8 @@ def test_purchase_intent_end_to_end(spark, purchase_table, tmp_path):
     train_rows = report["nodes"]["assemble"]["rows"]["data"]
     assert train_rows + metrics["rows"] == 4000
     assert report["nodes"]["importance"]["rows"]["importance"] == 8
+    # the test part feeds predict and, for its schema only, model: not cached, so not counted
+    assert report["nodes"]["split"]["rows"]["test"] is None
 
     outputs = report["outputs"]
     assert set(outputs) == {"model", "feature_importance", "metrics"}

@@ -11,6 +11,7 @@ import pytest
 from airflow_mlplat.engine.connect import CLASSIC_ONLY, check_connect
 from airflow_mlplat.pipeline import PipelineValidationError, validate_pipeline
 
+PIPELINES = Path(__file__).resolve().parents[2] / "dags" / "pipelines"
 COLUMNS = ["duration", "page_views", "compare_clicks", "price_views"]
 ROWS = {"rows": [[1, 0.5]], "schema": "label int, x double"}
 BAD_LABEL = {"rows": [[2, 0.5]], "schema": "label int, p double"}
@@ -60,17 +61,19 @@ def test_components_that_need_the_jvm_are_refused_up_front_naming_the_node():
         check_connect(pipeline)
 
 
-def test_a_registered_model_is_refused_on_connect():
+def test_a_pmml_export_is_refused_on_connect_and_registering_alone_is_not():
     doc = {
         "name": "registers",
         "nodes": [
             {"id": "rows", "component": "inline_table", "params": ROWS},
             {"id": "lr", "component": "logistic_regression", "inputs": {"data": "rows.data"}},
         ],
-        "register": {"name": "m", "model": "lr.model", "sample": "rows.data"},
+        "register": {"name": "m", "model": "lr.model", "sample": "rows.data", "pmml": True},
     }
-    with pytest.raises(PipelineValidationError, match=r"register: registering the model logs it with MLflow"):
+    with pytest.raises(PipelineValidationError, match=r"register.pmml: the PMML export converts the model inside"):
         check_connect(validate_pipeline(doc))
+    doc["register"]["pmml"] = False
+    check_connect(validate_pipeline(doc))
 
 
 def test_every_classic_only_name_is_a_component():
@@ -79,25 +82,14 @@ def test_every_classic_only_name_is_a_component():
     assert set(CLASSIC_ONLY) <= set(load_components())
 
 
-@pytest.fixture(scope="module")
-def connect_server(tmp_path_factory):
-    from airflow_mlplat.services.spark_connect import start_spark_connect, stop_spark_connect
-
-    root = tmp_path_factory.mktemp("connect")
-    url = start_spark_connect(root, master="local[2]")
-    yield url
-    stop_spark_connect(root)
-
-
 def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
-    connect_server: str, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark_connect_default: str, spark, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # ``spark``: a classic session lives in this process, as it does in a task's worker
     # that ran Spark before; the Connect client must start beside it and leave it working.
     from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
     from airflow_mlplat.hooks.spark_pipeline import SparkPipelineHook
 
-    monkeypatch.setenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "spark-connect://" + connect_server.removeprefix("sc://"))
     monkeypatch.setenv("AIRFLOW__MLPLAT__TABLE_PREVIEWS", "True")
     pipeline = tmp_path / "pipeline.json"
     pipeline.write_text(json.dumps(PIPELINE))
@@ -137,11 +129,10 @@ def test_a_pipeline_on_spark_connect_gives_the_metrics_of_spark_submit(
     assert spark.range(3).count() == 3
 
 
-def test_a_failing_node_on_spark_connect_is_named(connect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_failing_node_on_spark_connect_is_named(spark_connect_default: str, tmp_path: Path):
     from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
     from airflow_mlplat.hooks.spark_pipeline import PipelineRunError
 
-    monkeypatch.setenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "spark-connect://" + connect_server.removeprefix("sc://"))
     doc = {
         "name": "fails",
         "nodes": [
@@ -186,3 +177,50 @@ def test_the_operator_refuses_jvm_components_on_connect_before_running(tmp_path:
     assert auto._auto_session(validate_pipeline(doc)) == "submit"  # write_table needs the JVM
     doc["nodes"] = doc["nodes"][:1]
     assert auto._auto_session(validate_pipeline(doc)) == "connect"
+
+
+def test_a_model_registered_from_spark_connect_is_the_trained_model_and_serves(
+    spark_connect_default: str, spark, mlflow_server: str, tmp_path: Path
+):
+    """The real-time training document on Connect, registered: the version is the run's model, and serving loads it."""
+    from datetime import datetime
+
+    from airflow_mlplat.engine.storage import load_model
+    from airflow_mlplat.hooks.spark_connect_pipeline import SparkConnectPipelineHook
+    from airflow_mlplat.realtime.events import FEATURES, window_events, write_window_partition
+    from airflow_mlplat.serving.model import load_model_dir
+    from airflow_mlplat.serving.registry import ModelRef, RegistryClient
+
+    window = datetime(2026, 12, 1, 8, 0)
+    events = window_events(window, 10, 800, seed=5, drift=0.0)
+    write_window_partition(tmp_path / "partitions", window, events)
+    document = json.loads((PIPELINES / "realtime_retrain_training.json").read_text())
+    document["register"]["name"] = name = f"connect_registered_{os.getpid()}"
+    pipeline = tmp_path / "pipeline.json"
+    pipeline.write_text(json.dumps(document))
+
+    report = SparkConnectPipelineHook().submit_pipeline(
+        str(pipeline),
+        str(tmp_path / "run"),
+        {"partitions_base": str(tmp_path / "partitions"), "max_iter": 20},
+        tracking_uri=mlflow_server,
+    )
+
+    registered = report["tracking"]["registered_model"]
+    assert registered["name"] == name and registered["version"] == 1
+    assert not (tmp_path / "run" / ".register").exists() or not list((tmp_path / "run" / ".register").iterdir())
+    registry = RegistryClient(mlflow_server)
+    try:
+        info = registry.resolve(ModelRef.parse(f"models:/{name}/1"))
+        model_dir = registry.download(info, tmp_path / "download")
+    finally:
+        registry.close()
+    served = load_model_dir(model_dir, name=name, version="1", slot="primary")
+    assert set(served.columns) == set(FEATURES)
+    # The run's own model output, read by a classic session, scores the same rows the same way.
+    trained = load_model(spark, report["outputs"]["model"])
+    rows = [{feature: event[feature] for feature in FEATURES} for event in events[:50]]
+    expected = trained.transform(spark.createDataFrame(rows)).select("probability").collect()
+    answers = served.predict(rows)
+    for answer, row in zip(answers, expected, strict=True):
+        assert answer["probability"] == pytest.approx(row.probability.toArray().tolist(), abs=1e-9)

@@ -22,9 +22,15 @@ start of notify to the first answer of the new version).
 
 The baseline, measured in the same run, is the train task alone (the spark-submit that any retraining
 pays). Printed: medians over the rounds, the loop's overhead as a ratio to that baseline, and freshness
-as a ratio to the target (60 s; 30 s for ``ftrl``). Run it under the Spark lock:
+as a ratio to the target (60 s; 30 s for ``ftrl``).
 
-    flock /tmp/mlplat-spark.lock .venv/bin/python bench/realtime_freshness.py [--rounds 5] [--model ftrl]
+``--session both`` alternates the rounds between a train task in its own spark-submit and one on a
+long-lived Spark Connect server (started by the bench, as ``spark_connect_default``; the DAG's train
+task picks it up by itself), and prints each session's medians and their ratio; issue 18's targets for
+Connect are a train step under 8 s and freshness under 15 s. Run it under the JVM lock:
+
+    flock /tmp/mlplat-jvm.lock .venv/bin/python bench/realtime_freshness.py [--rounds 5] [--model ftrl] \
+        [--session submit|connect|both]
 """
 
 from __future__ import annotations
@@ -49,8 +55,11 @@ from airflow_mlplat.serving.watch import VersionWatcher  # noqa: E402
 
 W = 10
 START = datetime(2026, 11, 27, 6, 0)
-#: Freshness targets (s): the loop's, and issue 16's for the incremental FTRL.
-TARGETS_S = {"spark_lr": 60.0, "ftrl": 30.0}
+#: Freshness targets (s): the loop's, and issue 16's for the incremental FTRL and the warm-started DeepFM.
+TARGETS_S = {"spark_lr": 60.0, "ftrl": 30.0, "deepfm": 60.0}
+#: Issue 18's targets for the loop on Spark Connect (s): the train step and freshness.
+CONNECT_TARGETS_S = {"train": 8.0, "freshness": 15.0}
+CONNECT_CONN_ENV = "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT"
 STEPS = ("wait_partition", "train", "evaluate", "gate", "notify_serving")
 
 
@@ -64,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1500, help="events per ten-minute window")
     parser.add_argument("--poke", type=float, default=1.0, help="the sensor's poll interval (s)")
     parser.add_argument("--model", default="spark_lr", choices=sorted(TARGETS_S), help="realtime_retrain's model")
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=0.005,
+        help="the gate's margin (the DAG's default is 0.005); only promoted rounds are measured",
+    )
+    parser.add_argument(
+        "--session",
+        default="submit",
+        choices=["submit", "connect", "both"],
+        help="where the train task runs: its own spark-submit, a Spark Connect server, or alternating rounds",
+    )
     args = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="mlplat-freshness-"))
@@ -78,16 +99,28 @@ def main(argv: list[str] | None = None) -> int:
         MLPLAT_FLINK_STATE_DIR=str(dirs["flink"]),
     )
     from airflow_mlplat.services.mlflow_server import start_mlflow, stop_mlflow
+    from airflow_mlplat.services.spark_connect import start_spark_connect, stop_spark_connect
 
+    os.environ.pop(CONNECT_CONN_ENV, None)
     tracking_uri = start_mlflow(home / "mlflow")
     os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
+    connect_url = start_spark_connect(home / "spark-connect") if args.session != "submit" else None
     try:
-        return run_rounds(args, dirs, tracking_uri)
+        return run_rounds(args, dirs, tracking_uri, connect_url)
     finally:
+        if connect_url:
+            stop_spark_connect(home / "spark-connect")
         stop_mlflow(home / "mlflow")
 
 
-def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: str) -> int:
+def session_of_round(session: str, r: int) -> str:
+    """The train task's session in round ``r`` (the warm-up is round 0): ``both`` alternates, Connect first."""
+    if session != "both":
+        return session
+    return "connect" if r % 2 else "submit"
+
+
+def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: str, connect_url: str | None) -> int:
     from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
     from airflow_mlplat.hooks.model_service import LocalModelServiceHook
     from airflow_mlplat.local_run import load_dags, migrate_db, run_dag, task_states, xcom_value
@@ -112,7 +145,11 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
                 raise TimeoutError(f"{path} did not appear within {timeout} s")
             time.sleep(0.1)
 
-    def retrain_window(j: int, serving_url: str) -> object:
+    def retrain_window(j: int, serving_url: str, session: str) -> object:
+        if session == "connect":
+            os.environ[CONNECT_CONN_ENV] = "spark-connect://" + connect_url.removeprefix("sc://")
+        else:
+            os.environ.pop(CONNECT_CONN_ENV, None)
         return run_dag(
             retrain,
             {
@@ -124,6 +161,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
                 "serving_url": serving_url,
                 "sensor_timeout_s": 300,
                 "sensor_poke_interval_s": args.poke,
+                "margin": args.margin,
             },
         )
 
@@ -145,7 +183,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
             emit(j)
         for j in range(3):  # Flink may commit one checkpoint's partitions in any order
             wait_for(committed(j))
-        first = retrain_window(2, "")
+        first = retrain_window(2, "", session_of_round(args.session, 0))
         if xcom_value(first, "gate")["decision"] != "promoted":
             print(f"warm-up: no first champion: {task_states(first)}", file=sys.stderr)
             return 1
@@ -163,7 +201,8 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
             # The next window arrives while the run's sensor is already waiting for this one.
             closer = threading.Timer(3.0, emit, args=(evaluated + 1,))
             closer.start()
-            run = retrain_window(evaluated, service["url"])
+            session = session_of_round(args.session, r)
+            run = retrain_window(evaluated, service["url"], session)
             closer.join()
             decision = xcom_value(run, "gate") or {}
             if str(run.state) != "success" or decision.get("decision") != "promoted":
@@ -183,9 +222,10 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
                 - tis["wait_partition"].end_date.timestamp()
                 - sum(step[t] for t in STEPS[1:])
             )
-            rows.append({"round": r, "version": version, "freshness": watcher.first_seen(version) - success_at, **step})
+            freshness = watcher.first_seen(version) - success_at
+            rows.append({"round": r, "session": session, "version": version, "freshness": freshness, **step})
             print(
-                f"round {r}: v{version} answering {rows[-1]['freshness']:.1f} s after _SUCCESS "
+                f"round {r} ({session}): v{version} answering {freshness:.1f} s after _SUCCESS "
                 + " ".join(f"{k}={v:.1f}" for k, v in step.items()),
                 flush=True,
             )
@@ -202,25 +242,35 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
 
 
 def report(rows: list[dict], watcher, model: str) -> None:
-    def median(key: str) -> float:
-        return statistics.median(row[key] for row in rows)
+    sessions = sorted({row["session"] for row in rows}, reverse=True)  # submit, then connect
 
-    freshness = median("freshness")
+    def median(key: str, session: str) -> float:
+        return statistics.median(row[key] for row in rows if row["session"] == session)
+
     print(
         f"\nrealtime freshness of {model} over {len(rows)} promoted windows "
-        "(2 cores, ten-minute windows, 1 s checkpoints)"
+        "(2 cores, ten-minute windows, 1 s checkpoints), medians in s"
     )
-    print(f"{'step':<18}{'median s':>10}")
-    for key in (*STEPS, "between_tasks", "serving_switch"):
+    print(f"{'step':<18}" + "".join(f"{session:>10}" for session in sessions))
+    for key in (*STEPS, "between_tasks", "serving_switch", "freshness"):
         label = "sensor noticed" if key == "wait_partition" else key
-        print(f"{label:<18}{median(key):>10.2f}")
-    print(
-        f"{'freshness':<18}{freshness:>10.2f}   (min {min(r['freshness'] for r in rows):.2f}, "
-        f"max {max(r['freshness'] for r in rows):.2f})"
-    )
-    print(f"baseline (train task alone): {median('train'):.2f} s; loop / baseline = {freshness / median('train'):.2f}")
-    target = TARGETS_S[model]
-    print(f"freshness / {target:.0f} s target = {freshness / target:.2f}")
+        print(f"{label:<18}" + "".join(f"{median(key, session):>10.2f}" for session in sessions))
+    for session in sessions:
+        values = [row["freshness"] for row in rows if row["session"] == session]
+        freshness, train = median("freshness", session), median("train", session)
+        print(
+            f"{session}: {len(values)} rounds, freshness min {min(values):.2f} max {max(values):.2f}; "
+            f"loop / train task = {freshness / train:.2f}; freshness / {TARGETS_S[model]:.0f} s target = "
+            f"{freshness / TARGETS_S[model]:.2f}"
+        )
+    if "connect" in sessions:
+        for key, target in CONNECT_TARGETS_S.items():
+            value = median(key, "connect")
+            verdict = "met" if value < target else "missed"
+            print(f"connect {key} {value:.2f} s (issue 18 target < {target:.0f} s: {verdict})")
+    if len(sessions) == 2:
+        for key in ("train", "freshness"):
+            print(f"connect / submit {key}: {median(key, 'connect') / median(key, 'submit'):.2f}")
     print(f"service: {len(watcher.seen)} requests during the rounds, {len(watcher.failures)} failed")
 
 

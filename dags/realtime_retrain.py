@@ -5,11 +5,24 @@ commits each with ``_SUCCESS``. A run's data interval is the window that just cl
 
 1. ``wait_partition`` waits (deferrable) for that window's ``_SUCCESS``;
 2. ``train`` trains ``params.model`` on the ``train_windows`` committed windows BEFORE it and registers
-   the model in MLflow: ``spark_lr`` (``pipelines/realtime_retrain_training.json``) from scratch, ``ftrl``
-   (``pipelines/realtime_retrain_ftrl.json``) continuing from the champion's state, so a rejected
-   candidate's windows are never learnt by later ones (the version's ``mlplat.warm_started_from`` tag says
-   which version it continued from);
-3. ``evaluate`` scores the new version and the champion (``MODEL@alias``) on the closed window;
+   the model in MLflow:
+
+   - ``spark_lr`` (``pipelines/realtime_retrain_training.json``): logistic regression from scratch;
+   - ``ftrl`` (``pipelines/realtime_retrain_ftrl.json``): FTRL-Proximal continuing from the champion's state;
+   - ``deepfm``: the ranking DeepFM (PyTorch), trained through the launcher (the deployment's
+     ``[mlplat] training_backend``: local processes by default) and started from the champion's weights. Each
+     feature is a bucketised field; the boundaries are fitted on the first model's windows and carried by
+     every later version with its feature map, which serving applies to the raw feature rows. ``deepfm_*``
+     Params set the model's parameters for the run.
+
+   A warm-started model continues from the champion (``MODEL@alias``) when it was trained as the same kind,
+   else it starts fresh. The alias only moves on promotion, so a rejected candidate's windows are never
+   learnt by later ones (the version's ``mlplat.warm_started_from`` tag says which version it continued
+   from, ``none`` when it started fresh; ``mlplat.realtime.model`` its kind). The Spark models run on the
+   Spark Connect server of ``spark_connect_default`` when that connection exists (no JVM start per window),
+   else in their own spark-submit;
+3. ``evaluate`` scores the new version and the champion (``MODEL@alias``) on the closed window, with the
+   scorer the prediction service uses for them;
 4. ``gate`` promotes only if the candidate beats the champion by ``margin`` and passes ``floors``,
    recording every decision (``airflow-mlplat promotions MODEL``);
 5. ``notify_serving`` POSTs ``serving_url``/admin/reload after a promotion (without a URL the
@@ -38,6 +51,8 @@ RUN_AFTER = "(dag_run.run_after if dag_run else None)"
 
 training_documents = {}
 for kind, model in MODELS.items():
+    if model.document is None:  # a ranking model: trained through the launcher, not by a pipeline
+        continue
     document = load_pipeline(PIPELINES / model.document)
     validate_pipeline(document, source=str(PIPELINES / model.document))
     # The registered model's name is the run's Param (rendered with the rest of the document).
@@ -57,7 +72,10 @@ params = {
     "model": Param(
         "spark_lr",
         enum=list(MODELS),
-        description="spark_lr: logistic regression from scratch; ftrl: FTRL-Proximal continuing from the champion",
+        description=(
+            "spark_lr: logistic regression from scratch; ftrl: FTRL-Proximal continuing from the champion; "
+            "deepfm: DeepFM (PyTorch, through the launcher) starting from the champion's weights"
+        ),
     ),
     "train_windows": Param(
         3,
@@ -86,6 +104,18 @@ params = {
     "ftrl_beta": Param(1.0, type="number", minimum=0, description="FTRL learning rate smoothing"),
     "ftrl_l1": Param(0.0, type="number", minimum=0, description="FTRL L1 regularisation"),
     "ftrl_l2": Param(0.0, type="number", minimum=0, description="FTRL L2 regularisation"),
+    "deepfm_epochs": Param(
+        MODELS["deepfm"].ranking["params"]["epochs"],
+        type="integer",
+        minimum=1,
+        description="DeepFM: the most passes over the training windows (early stopping on a held-out 15%)",
+    ),
+    "deepfm_learning_rate": Param(
+        MODELS["deepfm"].ranking["params"]["learning_rate"],
+        type="number",
+        exclusiveMinimum=0,
+        description="DeepFM: Adam's learning rate",
+    ),
 }
 
 with DAG(
@@ -97,7 +127,7 @@ with DAG(
     max_active_runs=1,
     params=params,
     user_defined_macros={"rt_plan": rt.plan, "rt_train_filter": rt.committed_training_filter},
-    tags=["mlplat", "realtime", "spark", "mlflow"],
+    tags=["mlplat", "realtime", "spark", "pytorch", "mlflow"],
 ) as dag:
     wait_partition = rt.WindowPartitionSensor(
         task_id="wait_partition",
@@ -108,7 +138,9 @@ with DAG(
         task_id="train",
         pipelines=training_documents,
         warm_start={kind: model.warm_start for kind, model in MODELS.items() if model.warm_start},
+        ranking={kind: model.ranking for kind, model in MODELS.items() if model.ranking},
         params_override={"partition_filter": f"{{{{ rt_train_filter(params, data_interval_end, {RUN_AFTER}) }}}}"},
+        session="auto",
     )
 
     @task(task_id="evaluate")

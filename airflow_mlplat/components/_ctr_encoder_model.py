@@ -108,7 +108,8 @@ class _EncoderWriter(MLWriter):
         )
         from airflow_mlplat.engine.storage import hadoop_write_bytes
 
-        hadoop_write_bytes(self.sc, f"{path.rstrip('/')}/{FILE_NAME}", self.instance.featureMapJson().encode())
+        document = self.instance.featureMapJson().encode()
+        hadoop_write_bytes(self.sparkSession, f"{path.rstrip('/')}/{FILE_NAME}", document)
 
 
 class _EncoderReader(MLReader):

@@ -47,10 +47,10 @@ class _StateWriter(MLWriter):
         self.instance = instance
 
     def saveImpl(self, path: str) -> None:  # noqa: N802 (Spark's name)
-        DefaultParamsWriter.saveMetadata(self.instance, path, self.sc)
+        DefaultParamsWriter.saveMetadata(self.instance, path, self.sparkSession)
         buffer = io.BytesIO()
         np.savez(buffer, **self.instance._state_arrays())
-        hadoop_write_bytes(self.sc, f"{path.rstrip('/')}/{STATE_FILE}", buffer.getvalue())
+        hadoop_write_bytes(self.sparkSession, f"{path.rstrip('/')}/{STATE_FILE}", buffer.getvalue())
 
 
 class _StateReader(MLReader):
@@ -59,8 +59,10 @@ class _StateReader(MLReader):
         self.cls = cls
 
     def load(self, path: str) -> _ArrayStateModel:
-        metadata = DefaultParamsReader.loadMetadata(path, self.sc, f"{self.cls.__module__}.{self.cls.__name__}")
-        data = hadoop_read_bytes(self.sc, f"{path.rstrip('/')}/{STATE_FILE}")
+        metadata = DefaultParamsReader.loadMetadata(
+            path, self.sparkSession, f"{self.cls.__module__}.{self.cls.__name__}"
+        )
+        data = hadoop_read_bytes(self.sparkSession, f"{path.rstrip('/')}/{STATE_FILE}")
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             state = {name: arrays[name] for name in arrays.files}
         instance = self.cls()

@@ -224,7 +224,7 @@ def progressive_evaluation(
     from pyspark.sql import functions as F
 
     from airflow_mlplat.components.evaluation import _score_column
-    from airflow_mlplat.realtime.evaluate import auc_roc
+    from airflow_mlplat.online.metrics import auc_roc
 
     (label,) = require_columns(data, [label_col], component="progressive_evaluation", param="label_col")
     require_numeric(data, label, component="progressive_evaluation", param="label_col", allow_boolean=False)

@@ -27,8 +27,15 @@ def _jvm_fs(spark: Any, url: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def hadoop_write_bytes(sc: Any, url: str, data: bytes) -> None:
-    """Write one file through Hadoop's filesystem of ``url`` (a Spark ML writer's ``self.sc``), replacing it."""
+def hadoop_write_bytes(spark: Any, url: str, data: bytes) -> None:
+    """Write one file of a Spark ML writer (``self.sparkSession``), replacing it: through Hadoop's
+    filesystem of ``url``, or on a Spark Connect client through fsspec."""
+    if is_connect(spark):
+        fs, path = filesystem(url)
+        with fs.open(path, "wb") as handle:
+            handle.write(data)
+        return
+    sc = spark.sparkContext
     target = sc._jvm.org.apache.hadoop.fs.Path(url)
     stream = target.getFileSystem(sc._jsc.hadoopConfiguration()).create(target, True)
     try:
@@ -37,8 +44,13 @@ def hadoop_write_bytes(sc: Any, url: str, data: bytes) -> None:
         stream.close()
 
 
-def hadoop_read_bytes(sc: Any, url: str) -> bytes:
-    """The bytes of one file, read through Hadoop's filesystem of ``url``."""
+def hadoop_read_bytes(spark: Any, url: str) -> bytes:
+    """The bytes of one file of a Spark ML reader (``self.sparkSession``), read like ``hadoop_write_bytes``."""
+    if is_connect(spark):
+        fs, path = filesystem(url)
+        with fs.open(path, "rb") as handle:
+            return handle.read()
+    sc = spark.sparkContext
     source = sc._jvm.org.apache.hadoop.fs.Path(url)
     stream = source.getFileSystem(sc._jsc.hadoopConfiguration()).open(source)
     try:

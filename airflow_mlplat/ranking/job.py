@@ -36,11 +36,13 @@ def ranking_job(
     extra: list[str] | None = None,
     launcher: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
+    warm_start: str | None = None,
 ) -> dict[str, Any]:
     """The ``TrainingJob`` fields (a dict, as ``DistributedTrainingOperator(job=...)`` takes) of one training.
 
     ``launcher``: the declared launcher settings (workers, cpu, memory, gpu, gpu_type, image,
-    timeout). Raises ``RankingParamsError`` listing every invalid parameter or setting.
+    timeout). ``warm_start``: a published model (folder or weights file URL) to start from instead of
+    random weights (``ranking.train``). Raises ``RankingParamsError`` listing every invalid parameter or setting.
     """
     problems = validate_params(model, params)
     try:
@@ -59,6 +61,8 @@ def ranking_job(
         "extra": list(extra or []),
         "name": name,
     }
+    if warm_start:
+        config["warm_start"] = warm_start
     return {
         "name": job_name(name),
         "framework": "pytorch",

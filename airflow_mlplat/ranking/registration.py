@@ -72,11 +72,14 @@ def register_ranking_model(
     pipeline: str | None = None,
     pipeline_sha256: str | None = None,
     alias: str | None = None,
+    version_tags: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Log the model published at ``model_url`` as one MLflow run and register it as a version of ``name``.
 
     ``lineage``: extra ``{what: where}`` inputs to record (the training config's inputs are
-    always recorded). Returns ``{"name", "version", "run_id", "model_uri", "alias"?}``.
+    always recorded). ``version_tags``: further tags of the run and the version, set when the version
+    is created (e.g. what the version was warm-started from). Returns ``{"name", "version", "run_id",
+    "model_uri", "alias"?}``.
     """
     import mlflow
     import mlflow.onnx
@@ -111,6 +114,7 @@ def register_ranking_model(
             **({"mlplat.pipeline": pipeline} if pipeline else {}),
             **({"mlplat.pipeline_sha256": pipeline_sha256} if pipeline_sha256 else {}),
             **{f"mlplat.input.{k}": truncate(str(v)) for k, v in inputs.items()},
+            **{str(k): truncate(str(v)) for k, v in (version_tags or {}).items()},
         }
         with mlflow.start_run(run_name=name, tags=tags) as run:
             mlflow.log_params(

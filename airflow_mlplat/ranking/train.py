@@ -15,9 +15,12 @@ into ``MLPLAT_MODEL_DIR`` (the platform copies it to the job's ``output_path``):
 
 The config (JSON): ``model``, ``params`` (the model's declared parameters), ``train``,
 ``validation`` and optional ``test`` (encoded tables: storage URLs or ``hive://DB.TABLE``),
-``feature_map`` (a ``feature_map.json`` or the encoder model's folder) and optional ``extra``
+``feature_map`` (a ``feature_map.json`` or the encoder model's folder), optional ``extra``
 (columns of the test table to keep in ``test_predictions.parquet``, e.g. a known true
-probability). Outside the launcher (``WORLD_SIZE`` unset) it trains alone and ``--output`` names
+probability) and optional ``warm_start``: a model to start from instead of random weights (a
+published model folder or its ``model.pt`` / ``model.torchscript.pt``, any storage URL), which must
+have been trained as the same model on the same feature map (its weights must fit exactly; the
+training config records it). Outside the launcher (``WORLD_SIZE`` unset) it trains alone and ``--output`` names
 the model folder.
 """
 
@@ -30,7 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-CONFIG_KEYS = {"model", "params", "train", "validation", "test", "feature_map", "extra", "name"}
+CONFIG_KEYS = {"model", "params", "train", "validation", "test", "feature_map", "extra", "name", "warm_start"}
+#: The files of a published model folder ``warm_start`` reads, in order of preference.
+WARM_START_FILES = ("model.pt", "model.torchscript.pt")
 
 
 def load_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -43,6 +48,69 @@ def load_config(args: argparse.Namespace) -> dict[str, Any]:
     if unknown or missing:
         raise ValueError(f"ranking config: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
     return config
+
+
+class WarmStartError(ValueError):
+    """The ``warm_start`` model cannot be read, or its weights do not fit the model (names the URL)."""
+
+
+def initial_state(url: str) -> dict[str, Any]:
+    """The weights (a state dict) of the model at ``url``: a published model folder, a ``model.pt``
+    (``{"state_dict": ...}`` as ``run`` saves it) or a TorchScript file.
+
+    :raises WarmStartError: nothing readable there (names the URL).
+    """
+    import io
+
+    import torch
+
+    from airflow_mlplat.storage.urls import filesystem
+
+    fs, path = filesystem(url)
+    try:
+        if fs.isdir(path):
+            found = [name for name in WARM_START_FILES if fs.isfile(f"{path.rstrip('/')}/{name}")]
+            if not found:
+                raise WarmStartError(f"warm_start {url!r}: the folder has none of {', '.join(WARM_START_FILES)}")
+            path = f"{path.rstrip('/')}/{found[0]}"
+        with fs.open(path, "rb") as handle:
+            data = io.BytesIO(handle.read())
+    except OSError as err:
+        raise WarmStartError(f"warm_start {url!r}: cannot be read ({err})") from err
+    try:
+        if path.endswith(".torchscript.pt"):
+            return dict(torch.jit.load(data, map_location="cpu").state_dict())
+        saved = torch.load(data, map_location="cpu", weights_only=False)
+    except (RuntimeError, ValueError, OSError) as err:
+        raise WarmStartError(f"warm_start {url!r}: not a PyTorch model ({str(err).splitlines()[0]})") from err
+    state = saved.get("state_dict") if isinstance(saved, dict) and "state_dict" in saved else saved
+    if not isinstance(state, dict):
+        raise WarmStartError(f"warm_start {url!r}: holds no state dict")
+    return state
+
+
+def warm_start(network: Any, url: str) -> None:
+    """Load the weights of the model at ``url`` (see ``initial_state``) into ``network``, exactly.
+
+    :raises WarmStartError: a weight is missing, extra or of another shape (a different model,
+        parameters or feature map); the message names the URL and the first few.
+    """
+    state = initial_state(url)
+    own = network.state_dict()
+    missing = sorted(set(own) - set(state))
+    extra = sorted(set(state) - set(own))
+    shapes = [
+        f"{k} {tuple(state[k].shape)} != {tuple(v.shape)}"
+        for k, v in own.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    if missing or extra or shapes:
+        raise WarmStartError(
+            f"warm_start {url!r}: its weights do not fit this model (trained as another model, with other "
+            f"parameters or on another feature map): missing {missing[:3]}, unexpected {extra[:3]}, "
+            f"other shapes {shapes[:3]}"
+        )
+    network.load_state_dict(state, strict=True)
 
 
 def run(config: dict[str, Any], output: str | None = None) -> dict[str, Any]:
@@ -71,6 +139,9 @@ def run(config: dict[str, Any], output: str | None = None) -> dict[str, Any]:
         torch.manual_seed(params["seed"])
         feature_map = FeatureMap.load(config["feature_map"])
         network = build_network(model_name, feature_map, params)
+        if config.get("warm_start"):
+            warm_start(network, config["warm_start"])
+            print(f"rank {rank} warm-started from {config['warm_start']}", flush=True)
         tasks = list(network.tasks)
         train = EncodedTable(config["train"], feature_map, labels=tasks)
         validation = EncodedTable(config["validation"], feature_map, labels=tasks)
@@ -96,6 +167,8 @@ def run(config: dict[str, Any], output: str | None = None) -> dict[str, Any]:
                 sum(h["train_rows"] for h in history) / max(sum(h["train_seconds"] for h in history), 1e-9)
             ),
         }
+        if config.get("warm_start"):
+            metrics["warm_start"] = config["warm_start"]
         for task in tasks:
             metrics[f"val_auc_{task}"] = best[f"val_auc_{task}"]
             metrics[f"val_logloss_{task}"] = best[f"val_logloss_{task}"]
@@ -127,6 +200,7 @@ def run(config: dict[str, Any], output: str | None = None) -> dict[str, Any]:
                 "tasks": tasks,
                 "inputs": inputs,
                 "name": config.get("name"),
+                "warm_start": config.get("warm_start"),
             }
             (root / "training_config.json").write_text(json.dumps(training, indent=1))
             (root / "history.json").write_text(json.dumps(history, indent=1))

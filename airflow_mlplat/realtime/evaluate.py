@@ -1,8 +1,10 @@
 """Score a candidate model version and the champion on the SAME partition, with the same metric code.
 
-Both versions are downloaded from the MLflow registry over REST and scored by the serving's numpy
-scorer of Spark PipelineModels, so the numbers are those the prediction service would produce. No
-pyspark, no mlflow import: this runs inside an Airflow worker in a second or two.
+Both versions are downloaded from the MLflow registry over REST and scored by the scorer the prediction
+service loads for them: the numpy scorer of Spark PipelineModels, or a deep model's runtime (ONNX Runtime)
+behind its feature map, which encodes the raw feature rows as requests are encoded. So the numbers are those
+the prediction service would produce. No pyspark, no mlflow import: this runs inside an Airflow worker in a
+second or two.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from airflow_mlplat.online.metrics import auc_roc, log_loss
 from airflow_mlplat.realtime.events import FEATURES
 
 LABEL = "label"
@@ -38,48 +41,63 @@ def read_partition(partition_url: str, columns: Sequence[str] = (*FEATURES, LABE
     return table
 
 
-def auc_roc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
-    labels = np.asarray(labels).astype(bool)
-    scores = np.asarray(scores, dtype=float)
-    positives = int(labels.sum())
-    negatives = labels.size - positives
-    if positives == 0 or negatives == 0:
-        raise ValueError(f"AUC needs both classes; got {positives} positive and {negatives} negative rows")
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    ranks = (ends - (counts - 1) / 2.0)[inverse]
-    return float((ranks[labels].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
-
-
 def binary_metrics(labels: np.ndarray, p1: np.ndarray) -> dict[str, float]:
     """``auc_roc``, ``log_loss``, ``accuracy`` (threshold 0.5) and ``rows``."""
     labels = np.asarray(labels).astype(float)
-    clipped = np.clip(p1, 1e-12, 1 - 1e-12)
     return {
         "auc_roc": auc_roc(labels, p1),
-        "log_loss": float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped))),
+        "log_loss": log_loss(labels, p1),
         "accuracy": float(np.mean((p1 > 0.5) == (labels > 0.5))),
         "rows": float(labels.size),
     }
 
 
 def score_version(registry: Any, name: str, version: str, data: Any, cache_dir: str) -> np.ndarray:
-    """P(label = 1) of model ``name`` version ``version`` for every row of ``data`` (a pyarrow Table)."""
-    from airflow_mlplat.serving.frame import Frame
+    """P(label = 1) of model ``name`` version ``version`` for every row of ``data`` (a pyarrow Table).
+
+    The version is loaded as the prediction service loads it (``serving.model.load_model_dir``) and scored
+    by its scorer: a Spark model by the numpy file scorer on the typed columns, a deep model (a ranking
+    model with its feature map) on the raw feature rows, encoded by its feature map, as requests are.
+    """
     from airflow_mlplat.serving.model import load_model_dir
     from airflow_mlplat.serving.registry import ModelRef
 
     info = registry.resolve(ModelRef.parse(f"models:/{name}/{version}"))
     model = load_model_dir(registry.download(info, cache_dir), name=name, version=info.version, slot="evaluate")
+    where = f"model {name} version {version}"
+    if hasattr(model.scorer, "predict_frame"):
+        return _spark_probability(model, data, where)
+    return _deep_probability(model, data, where)
+
+
+def _spark_probability(model: Any, data: Any, where: str) -> np.ndarray:
+    from airflow_mlplat.serving.frame import Frame
+
     size = data.num_rows
-    where = f"evaluating model {name} version {version}"
-    arrays = model.scorer.predict_frame(Frame.from_arrow(data, model.scorer.input_types, where))
+    arrays = model.scorer.predict_frame(Frame.from_arrow(data, model.scorer.input_types, f"evaluating {where}"))
     if "probability" not in arrays:
-        raise ValueError(f"model {name} version {version}: not a probabilistic classifier (outputs {list(arrays)})")
+        raise ValueError(f"{where}: not a probabilistic classifier (outputs {list(arrays)})")
     if not arrays["kept"].all():
-        raise ValueError(f"model {name} version {version}: dropped {int((~arrays['kept']).sum())} of {size} rows")
+        raise ValueError(f"{where}: dropped {int((~arrays['kept']).sum())} of {size} rows")
     return np.asarray(arrays["probability"])[:, 1]
+
+
+def _deep_probability(model: Any, data: Any, where: str) -> np.ndarray:
+    """``p_label`` of a deep model for the rows of ``data`` sent as request rows (the model's input columns)."""
+    columns = [c for c in model.columns if c in data.column_names]
+    missing = sorted(set(model.columns) - set(columns))
+    if missing:
+        raise ValueError(f"{where}: the partition lacks its input columns {missing}")
+    rows = data.select(columns).to_pylist()
+    answers = model.scorer.predict(rows)
+    key = f"p_{LABEL}"
+    dropped = sum(1 for answer in answers if answer is None)
+    if dropped:
+        raise ValueError(f"{where}: dropped {dropped} of {len(rows)} rows")
+    if not answers or key not in answers[0]:
+        outputs = sorted(answers[0]) if answers else []
+        raise ValueError(f"{where}: not a classifier of {LABEL!r} (outputs {outputs})")
+    return np.asarray([answer[key] for answer in answers], dtype=float)
 
 
 def evaluate_candidate(

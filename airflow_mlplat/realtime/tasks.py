@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_mlplat.realtime.windows import naive_utc, partition_name, partition_path, window_start_of
 from airflow_mlplat.sensors.partition_ready import PartitionReadySensor
+from airflow_mlplat.sensors.run_params import apply_timing_params
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -61,8 +62,10 @@ def plan(params: Mapping[str, Any], data_interval_end: Any = None, run_after: An
     }
 
 
-def committed_training_filter(params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None) -> str:
-    """The filter of the training windows whose partitions have ``_SUCCESS``.
+def committed_training_windows(
+    params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None
+) -> list[datetime]:
+    """The training windows whose partitions have ``_SUCCESS``, oldest first.
 
     :raises ValueError: none of them is committed (names the partitions looked at).
     """
@@ -78,7 +81,20 @@ def committed_training_filter(params: Mapping[str, Any], data_interval_end: Any 
     if not ready:
         looked = ", ".join(partition_path(base, datetime.fromisoformat(w)) for w in run["train_windows"])
         raise ValueError(f"realtime_retrain: no committed training partition ({MARKER}) among: {looked}")
-    return partition_filter(ready)
+    return ready
+
+
+def committed_training_filter(params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None) -> str:
+    """The Spark SQL filter of ``committed_training_windows`` (for the Spark training documents)."""
+    return partition_filter(committed_training_windows(params, data_interval_end, run_after))
+
+
+def committed_training_partitions(
+    params: Mapping[str, Any], data_interval_end: Any = None, run_after: Any = None
+) -> list[str]:
+    """The partition folders of ``committed_training_windows`` (for models trained outside Spark)."""
+    base = str(params["partitions_base"])
+    return [partition_path(base, w) for w in committed_training_windows(params, data_interval_end, run_after)]
 
 
 class WindowPartitionSensor(PartitionReadySensor):
@@ -87,19 +103,12 @@ class WindowPartitionSensor(PartitionReadySensor):
     ``params.sensor_timeout_s`` and ``params.sensor_poke_interval_s`` (seconds) when present.
     """
 
-    def _apply_params(self, context: Context) -> None:
-        params = context.get("params") or {}
-        if params.get("sensor_timeout_s") not in (None, ""):
-            self.timeout = float(params["sensor_timeout_s"])
-        if params.get("sensor_poke_interval_s") not in (None, ""):
-            self.poke_interval = float(params["sensor_poke_interval_s"])
-
     def execute(self, context: Context) -> Any:
-        self._apply_params(context)
+        apply_timing_params(self, context)
         return super().execute(context)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
-        self._apply_params(context)
+        apply_timing_params(self, context)
         return super().execute_complete(context, event)
 
 
@@ -109,7 +118,7 @@ def tracking_uri() -> str:
     uri = MlflowTrackingHook("mlflow_default").tracking_uri()
     if not uri:
         raise ValueError(
-            "realtime_retrain: no MLflow server: define the connection mlflow_default or MLFLOW_TRACKING_URI"
+            "no MLflow server for the real-time loop: define the connection mlflow_default or MLFLOW_TRACKING_URI"
         )
     return uri
 

@@ -9,8 +9,8 @@ import pytest
 
 from airflow_mlplat.components.online import ftrl_train, online_standard_scaler, progressive_evaluation
 from airflow_mlplat.online.ftrl import Ftrl
+from airflow_mlplat.online.metrics import auc_roc
 from airflow_mlplat.online.moments import Moments
-from airflow_mlplat.realtime.evaluate import auc_roc
 
 
 def _paper_ftrl(examples, dim, alpha, beta, l1, l2):

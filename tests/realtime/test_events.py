@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from airflow_mlplat.realtime.evaluate import auc_roc
+from airflow_mlplat.online.metrics import auc_roc
 from airflow_mlplat.realtime.events import EVENT_SCHEMA, FEATURES, window_events, write_jsonl
 from airflow_mlplat.realtime.generate import main as generate_main
 from airflow_mlplat.realtime.windows import partition_path, window_start_of

@@ -4,6 +4,7 @@ Drifting behaviour events land as JSON lines, and ``realtime_ingest`` keeps the 
 commits ten-minute Parquet partitions with ``_SUCCESS``. ``realtime_retrain`` runs for the closed windows:
 it trains, evaluates candidate and champion on the same window, gates and promotes. A prediction service
 follows the alias: its answers move to the new version with no failed request, and a bad batch is rejected.
+The Spark models train in Spark; ``deepfm`` through the launcher (local processes), served by ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from tests.realtime.conftest import REPO_ROOT, wait_for_part_files
 W = 10  # the production window: event time is simulated, so it costs no wall time
 N = 1500
 START = datetime(2026, 11, 27, 8, 0)
-KINDS = ("spark_lr", "ftrl")  # the realtime_retrain models the loop runs, side by side on the same windows
+KINDS = ("spark_lr", "ftrl", "deepfm")  # the realtime_retrain models the loop runs, side by side on the same windows
+ON_CONNECT = ("ftrl",)  # trained on the session's Spark Connect server; spark_lr in its own spark-submit
+CONTINUED = ("ftrl", "deepfm")  # warm-started from the champion: each version records which one
 _names = itertools.count()
 
 
@@ -77,12 +80,20 @@ def ftrl_details(run) -> dict:
     return report["nodes"]["classifier"]["details"]["ftrl"]
 
 
-def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, airflow_db, run_root, mlflow_server):
-    """One Flink job feeds every model: ``spark_lr`` retrained from scratch, ``ftrl`` continuing from its champion."""
+def test_flink_partitions_retrain_gate_promote_and_serving_follows(
+    loop_dirs, airflow_db, run_root, mlflow_server, spark_connect_server
+):
+    """One Flink job feeds every model: ``spark_lr`` retrained from scratch, ``ftrl`` and ``deepfm`` continuing
+    from their champion.
+
+    The train task runs on Spark Connect when ``spark_connect_default`` exists: it does for ``ftrl`` (whose
+    state is Python models, read and written through the client), not for ``spark_lr``; ``deepfm`` trains
+    through the launcher, without Spark.
+    """
     from mlflow import MlflowClient
 
     from airflow_mlplat.hooks.model_service import LocalModelServiceHook
-    from airflow_mlplat.realtime.training import WARM_START_TAG
+    from airflow_mlplat.realtime.training import MODELS, WARM_START_TAG
 
     dags = load_dags(REPO_ROOT / "dags")
     ingest, retrain = dags.get_dag("realtime_ingest"), dags.get_dag("realtime_retrain")
@@ -91,20 +102,33 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
     registry = MlflowClient(tracking_uri=mlflow_server, registry_uri=mlflow_server)
 
     def retrain_for(kind: str, i: int, **conf):
-        run = run_dag(
-            retrain,
-            {
-                "model": kind,
-                "window_minutes": W,
-                "window_end": (window(i) + timedelta(minutes=W)).isoformat(),
-                "train_windows": 2,
-                "model_name": models[kind],
-                "sensor_timeout_s": 60,
-                "sensor_poke_interval_s": 0.5,
-                **conf,
-            },
-        )
+        with pytest.MonkeyPatch.context() as env:
+            if kind in ON_CONNECT:
+                env.setenv(
+                    "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT",
+                    "spark-connect://" + spark_connect_server.removeprefix("sc://"),
+                )
+            else:
+                env.delenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", raising=False)
+            run = run_dag(
+                retrain,
+                {
+                    "model": kind,
+                    "window_minutes": W,
+                    "window_end": (window(i) + timedelta(minutes=W)).isoformat(),
+                    "train_windows": 2,
+                    "model_name": models[kind],
+                    "sensor_timeout_s": 60,
+                    "sensor_poke_interval_s": 0.5,
+                    **conf,
+                },
+            )
         assert str(run.state) == "success", (kind, task_states(run))
+        report = json.loads(Path(xcom_value(run, "train", "report_path")).read_text())
+        if MODELS[kind].ranking:  # a launcher job, no Spark
+            assert report["kind"] == kind and report["launcher"]["phase"] == "succeeded", report
+        else:
+            assert report["spark"].get("session", "submit") == ("connect" if kind in ON_CONNECT else "submit"), kind
         return run
 
     def warm_start_of(kind: str, version: str) -> str | None:
@@ -135,7 +159,7 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
             )
             watchers[kind] = VersionWatcher(services[kind]["url"], dict.fromkeys(FEATURES, 1.0))
             watchers[kind].start()
-        assert warm_start_of("ftrl", "1") == "none"
+        assert {kind: warm_start_of(kind, "1") for kind in CONTINUED} == dict.fromkeys(CONTINUED, "none")
 
         emit(loop_dirs, 4, drift=1.0)
         emit(loop_dirs, 5, drift=1.0)
@@ -153,7 +177,7 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
             assert watchers[kind].seen and watchers[kind].failures == [], (kind, watchers[kind].failures[:5])
             versions = watchers[kind].versions()
             assert versions[0] == "1" and versions[-1] == "2" and versions == sorted(versions), kind
-        assert warm_start_of("ftrl", "2") == "1"
+        assert {kind: warm_start_of(kind, "2") for kind in CONTINUED} == dict.fromkeys(CONTINUED, "1")
 
         emit(loop_dirs, 7, drift=1.0)
         emit(loop_dirs, 8, drift=1.0)
@@ -176,15 +200,24 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(loop_dirs, ai
             assert latest["champion_value"] == pytest.approx(evaluation["champion"]["auc_roc"])
             still = httpx.post(f"{services[kind]['url']}/predict", json=dict.fromkeys(FEATURES, 1.0), timeout=10)
             assert still.headers["x-model-version"] == "2", kind
-        assert warm_start_of("ftrl", "3") == "2"
+        assert {kind: warm_start_of(kind, "3") for kind in CONTINUED} == dict.fromkeys(CONTINUED, "2")
 
         emit(loop_dirs, 9, drift=1.0)
         wait_committed(sink, range(8, 9))
-        after = retrain_for("ftrl", 8, train_windows=1, floors={})  # continues from version 2: window 6 is forgotten
-        assert warm_start_of("ftrl", "4") == "2"
-        rejected, continued = ftrl_details(thirds["ftrl"]), ftrl_details(after)
+        after = {kind: retrain_for(kind, 8, train_windows=1, floors={}) for kind in CONTINUED}
+        # version 3 (window 6) is forgotten
+        assert {kind: warm_start_of(kind, "4") for kind in CONTINUED} == dict.fromkeys(CONTINUED, "2")
+        rejected, continued = ftrl_details(thirds["ftrl"]), ftrl_details(after["ftrl"])
         assert continued["examples_before"] == rejected["examples_before"] == 4 * N, (rejected, continued)
         assert continued["examples"] == 5 * N
+        # deepfm started from version 2's exported weights and encoded with its feature map, as version 3 did
+        reports = [
+            json.loads(Path(xcom_value(run, "train", "report_path")).read_text())
+            for run in (thirds["deepfm"], after["deepfm"])
+        ]
+        assert [r["warm_started_from"] for r in reports] == ["2", "2"]
+        assert all(Path(r["warm_start"].removeprefix("file://")).parent.name == "2" for r in reports)
+        assert reports[0]["feature_map"] == reports[1]["feature_map"]
         assert hook.is_running(job)  # one job served every window
     finally:
         for watcher in watchers.values():

@@ -23,6 +23,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.operators.deploy_model",
                     "airflow_mlplat.operators.model_gate",
                     "airflow_mlplat.operators.flink_job",
+                    "airflow_mlplat.operators.streaming_ftrl",
                     "airflow_mlplat.operators.notebook",
                 ],
             }
@@ -46,13 +47,18 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_mlplat.sensors.partition_ready",
                     "airflow_mlplat.sensors.training_job",
                     "airflow_mlplat.sensors.flink_job",
+                    "airflow_mlplat.sensors.snapshot",
                 ],
             },
         ],
         "triggers": [
             {
                 "integration-name": "ML platform",
-                "python-modules": ["airflow_mlplat.triggers.partition_ready", "airflow_mlplat.triggers.training_job"],
+                "python-modules": [
+                    "airflow_mlplat.triggers.partition_ready",
+                    "airflow_mlplat.triggers.training_job",
+                    "airflow_mlplat.triggers.snapshot",
+                ],
             },
         ],
         "connection-types": [

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 JAVA_SOURCES = Path(__file__).with_name("java")
 JOB_SCRIPT = Path(__file__).with_name("flink_job.py")
+STREAMING_FTRL_SCRIPT = Path(__file__).with_name("streaming_ftrl.py")
 FORMAT_JAR = "mlplat-parquet-format.jar"
 # Out of pyspark's jars: parquet-mr, the Hadoop client it is written against (shaded), its codecs,
 # and jts (parquet 1.17's geospatial statistics load it for every column).

@@ -84,7 +84,11 @@ def as_url(location: str) -> str:
     return location if "://" in location else Path(location).absolute().as_uri()
 
 
-def source_ddl(args: argparse.Namespace) -> str:
+def source_ddl(args: argparse.Namespace, *, group_id: str = "mlplat-behaviour-log") -> str:
+    """The ``behaviour_log`` table: ``args.source`` (a JSON-lines folder, or kafka) with its event-time watermark.
+
+    Every job reading the stream declares it with this; a Kafka job names its own consumer ``group_id``.
+    """
     columns = ",\n  ".join(f"`{name}` {sql_type}" for name, sql_type in EVENT_SCHEMA)
     if args.source == "kafka":
         # Production: needs flink-sql-connector-kafka on the cluster's classpath (see docs/realtime.md).
@@ -92,7 +96,7 @@ def source_ddl(args: argparse.Namespace) -> str:
             "connector": "kafka",
             "topic": args.kafka_topic,
             "properties.bootstrap.servers": args.kafka_servers,
-            "properties.group.id": "mlplat-behaviour-log",
+            "properties.group.id": group_id,
             "scan.startup.mode": "group-offsets",
             "properties.auto.offset.reset": "earliest",
             "format": "json",

@@ -9,13 +9,21 @@ every model) and then trained on what it may use:
 - ``spark_lr``: ``dags/pipelines/realtime_retrain_training.json`` from scratch on the ``--train-windows``
   windows before ``t``, as ``realtime_retrain`` trains it;
 - ``ftrl``: ``dags/pipelines/realtime_retrain_ftrl.json`` on window ``t - 1``, continuing from its previous
-  model (ungated: every window is learnt, once).
+  model (ungated: every window is learnt, once);
+- ``deepfm``: the loop's ranking model (``realtime.training.MODELS["deepfm"]``) on window ``t - 1``, ungated
+  like ``ftrl``: the window is encoded by ``realtime.deep_training`` (bucket boundaries fitted on window 0
+  by the first version, then carried in the feature map), and the ``ranking.job`` job runs on the launcher's
+  training backend (``RealtimeTrainOperator._run_job``, local processes by default) warm-started from the
+  previous window's exported ``model.torchscript.pt``. The exported folder gets the ``mlplat_model.json``
+  registration writes, and window ``t`` is scored by the prediction service's scorer
+  (``serving.model.load_model_dir``: ONNX Runtime behind the feature map, on the raw rows), as
+  ``realtime.evaluate`` scores a version; there is no MLflow registry in the bench.
 
-The pipelines run through the engine in one local SparkSession, so the seconds per window are the engine's,
-without spark-submit's start-up. Printed: the AUC table, the mean AUC over the last six windows per model as
+The Spark pipelines run through the engine in one local SparkSession, so their seconds per window are the
+engine's, without spark-submit's start-up; ``deepfm``'s are the task's (encoding, the launcher job with its
+process start-up, the descriptor). Printed: the AUC table, the mean AUC over the last six windows per model as
 a ratio to ``spark_lr``'s (the baseline, measured in the same run), the median training seconds, and a PNG
-of AUC per window per model. The warm-started DeepFM and the streaming FTRL of issue 16 are not built yet,
-so they are not in the table.
+of AUC per window per model. The streaming FTRL of issue 16 is not in the table.
 
     python bench/online_learning.py [--windows 14] [--events 3000] [--ramp 6] [--out DIR]
 """
@@ -37,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 PIPELINES = ROOT / "dags" / "pipelines"
 W = 10
 START = datetime(2026, 11, 27, 0, 0)
-MODELS = ("frozen", "spark_lr", "ftrl")
+MODELS = ("frozen", "spark_lr", "ftrl", "deepfm")
 
 
 def window(t: int) -> datetime:
@@ -70,6 +78,71 @@ def train(spark, kind: str, base: Path, windows: list[int], out_dir: Path, previ
     params = {"partitions_base": str(base), "partition_filter": partition_filter([window(t) for t in windows])}
     run_pipeline(validate_pipeline(document, params=params), str(out_dir), spark=spark, params=params)
     return out_dir / "outputs" / "model"
+
+
+def train_deepfm(base: Path, windows: list[int], out_dir: Path, previous: Path | None) -> Path:
+    """Train ``deepfm`` on ``windows`` as the loop's ``train`` task does, from ``previous`` (an exported model
+    folder) when given; returns the exported folder, with the ``mlplat_model.json`` registration writes."""
+    import hashlib
+
+    from airflow_mlplat.ranking.feature_map import FeatureMap
+    from airflow_mlplat.ranking.job import ranking_job
+    from airflow_mlplat.ranking.registration import ranking_descriptor
+    from airflow_mlplat.realtime import deep_training
+    from airflow_mlplat.realtime.training import MODELS as TRAINING_MODELS
+    from airflow_mlplat.realtime.training import RANKING_CHAMPION_FILES, RealtimeTrainOperator
+    from airflow_mlplat.realtime.windows import partition_path
+    from airflow_mlplat.serving.deep import DESCRIPTOR
+
+    spec = TRAINING_MODELS["deepfm"].ranking
+    task = RealtimeTrainOperator(task_id="train", pipelines={}, ranking={"deepfm": spec})
+    rows = deep_training.read_windows([partition_path(str(base), window(t)) for t in windows])
+    warm_start = None
+    if previous is not None:
+        missing = [f for f in RANKING_CHAMPION_FILES if not (previous / f).is_file()]
+        if missing:
+            raise ValueError(f"deepfm: the previous model {previous} lacks {', '.join(missing)}")
+        feature_map = FeatureMap.load(str(previous / "feature_map.json"))
+        problems = deep_training.check_feature_map(feature_map)
+        if problems:
+            raise ValueError(f"deepfm: the previous model's feature map cannot encode the events: {problems}")
+        warm_start = (previous / "model.torchscript.pt").as_uri()
+    else:
+        feature_map = deep_training.fit_feature_map(rows)
+    data_dir = out_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    feature_map.save(str(data_dir / "feature_map.json"))
+    tables = deep_training.write_encoded_tables(feature_map, rows, data_dir)
+    job = ranking_job(
+        name=f"rt-deepfm-{hashlib.sha1(str(out_dir).encode()).hexdigest()[:10]}",
+        model=spec["model"],
+        params=task._ranking_params({}, "deepfm"),
+        train=tables["train"],
+        validation=tables["validation"],
+        feature_map=(data_dir / "feature_map.json").as_uri(),
+        output_path=(out_dir / "model").as_uri(),
+        launcher=spec.get("launcher"),
+        warm_start=warm_start,
+    )
+    result = task._run_job(job)
+    folder = Path(result["output_path"].removeprefix("file://"))
+    config = json.loads((folder / "training_config.json").read_text())
+    (folder / DESCRIPTOR).write_text(json.dumps(ranking_descriptor(folder, config), indent=1))
+    return folder
+
+
+def deepfm_auc(model_dir: Path, base: Path, t: int) -> float:
+    """Window ``t``'s AUC of the exported model, scored as ``realtime.evaluate`` scores a deep version."""
+    import numpy as np
+
+    from airflow_mlplat.realtime.evaluate import LABEL, auc_roc, deep_probability, read_partition
+    from airflow_mlplat.realtime.windows import partition_path
+    from airflow_mlplat.serving.model import load_model_dir
+
+    data = read_partition(partition_path(str(base), window(t)))
+    model = load_model_dir(model_dir, name="deepfm", version=model_dir.parent.name, slot="evaluate")
+    scores = deep_probability(model, data, f"deepfm {model_dir}")
+    return auc_roc(np.asarray(data.column(LABEL).to_numpy(zero_copy_only=False)), scores)
 
 
 def test_auc(spark, model_dir: Path, base: Path, t: int) -> float:
@@ -108,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     write_windows(base, args.windows, args.events, args.ramp)
     spark = get_session("online-learning-bench", {"spark.master": "local[2]", "spark.sql.shuffle.partitions": "4"})
     auc: dict[str, dict[int, float]] = {m: {} for m in MODELS}
-    seconds: dict[str, list[float]] = {"spark_lr": [], "ftrl": []}
+    seconds: dict[str, list[float]] = {"spark_lr": [], "ftrl": [], "deepfm": []}
     frozen = train(spark, "spark_lr", base, [0, 1], home / "frozen", None)
     ftrl = train(spark, "ftrl", base, [0], home / "ftrl-0", None)
     ftrl = train(spark, "ftrl", base, [1], home / "ftrl-1", ftrl)
+    deepfm = train_deepfm(base, [0], home / "deepfm-0", None)
+    deepfm = train_deepfm(base, [1], home / "deepfm-1", deepfm)
     for t in range(2, args.windows):
         began = time.perf_counter()
         lr = train(spark, "spark_lr", base, list(range(max(0, t - args.train_windows), t)), home / f"lr-{t}", None)
@@ -122,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         ftrl = train(spark, "ftrl", base, [t], home / f"ftrl-{t}", ftrl)  # learns window t once tested on it
         seconds["ftrl"].append(time.perf_counter() - began)
+        auc["deepfm"][t] = deepfm_auc(deepfm, base, t)
+        began = time.perf_counter()
+        deepfm = train_deepfm(base, [t], home / f"deepfm-{t}", deepfm)  # the same, from its exported model
+        seconds["deepfm"].append(time.perf_counter() - began)
         print(
             f"window {t:2d} drift {drift_at(t, args.ramp):.2f}  " + "  ".join(f"{m} {auc[m][t]:.3f}" for m in MODELS),
             flush=True,

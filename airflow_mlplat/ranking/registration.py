@@ -50,7 +50,7 @@ def _numbers(values: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
     }
 
 
-def _descriptor(folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
+def ranking_descriptor(folder: Path, config: Mapping[str, Any]) -> dict[str, Any]:
     """The ModelZoo descriptor serving reads: ONNX (the flavour's ``model.onnx``), its feature map, its tasks."""
     from airflow_mlplat.modelzoo.formats import inspect_model
     from airflow_mlplat.modelzoo.upload import model_descriptor
@@ -103,7 +103,7 @@ def register_ranking_model(
         config = json.loads((folder / "training_config.json").read_text())
         inputs = {k: v for k, v in (config.get("inputs") or {}).items() if v}
         inputs.update(lineage or {})
-        descriptor = _descriptor(folder, config)
+        descriptor = ranking_descriptor(folder, config)
         tags = {
             "mlplat.format": "onnx",
             "mlplat.signature": truncate(json.dumps(descriptor["signature"])),

@@ -67,7 +67,7 @@ def score_version(registry: Any, name: str, version: str, data: Any, cache_dir: 
     where = f"model {name} version {version}"
     if hasattr(model.scorer, "predict_frame"):
         return _spark_probability(model, data, where)
-    return _deep_probability(model, data, where)
+    return deep_probability(model, data, where)
 
 
 def _spark_probability(model: Any, data: Any, where: str) -> np.ndarray:
@@ -82,7 +82,7 @@ def _spark_probability(model: Any, data: Any, where: str) -> np.ndarray:
     return np.asarray(arrays["probability"])[:, 1]
 
 
-def _deep_probability(model: Any, data: Any, where: str) -> np.ndarray:
+def deep_probability(model: Any, data: Any, where: str) -> np.ndarray:
     """``p_label`` of a deep model for the rows of ``data`` sent as request rows (the model's input columns)."""
     columns = [c for c in model.columns if c in data.column_names]
     missing = sorted(set(model.columns) - set(columns))

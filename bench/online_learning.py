@@ -85,44 +85,28 @@ def train_deepfm(base: Path, windows: list[int], out_dir: Path, previous: Path |
     folder) when given; returns the exported folder, with the ``mlplat_model.json`` registration writes."""
     import hashlib
 
-    from airflow_mlplat.ranking.feature_map import FeatureMap
     from airflow_mlplat.ranking.job import ranking_job
     from airflow_mlplat.ranking.registration import ranking_descriptor
     from airflow_mlplat.realtime import deep_training
     from airflow_mlplat.realtime.training import MODELS as TRAINING_MODELS
-    from airflow_mlplat.realtime.training import RANKING_CHAMPION_FILES, RealtimeTrainOperator
+    from airflow_mlplat.realtime.training import RealtimeTrainOperator
     from airflow_mlplat.realtime.windows import partition_path
     from airflow_mlplat.serving.deep import DESCRIPTOR
 
     spec = TRAINING_MODELS["deepfm"].ranking
     task = RealtimeTrainOperator(task_id="train", pipelines={}, ranking={"deepfm": spec})
     rows = deep_training.read_windows([partition_path(str(base), window(t)) for t in windows])
-    warm_start = None
-    if previous is not None:
-        missing = [f for f in RANKING_CHAMPION_FILES if not (previous / f).is_file()]
-        if missing:
-            raise ValueError(f"deepfm: the previous model {previous} lacks {', '.join(missing)}")
-        feature_map = FeatureMap.load(str(previous / "feature_map.json"))
-        problems = deep_training.check_feature_map(feature_map)
-        if problems:
-            raise ValueError(f"deepfm: the previous model's feature map cannot encode the events: {problems}")
-        warm_start = (previous / "model.torchscript.pt").as_uri()
-    else:
-        feature_map = deep_training.fit_feature_map(rows)
-    data_dir = out_dir / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    feature_map.save(str(data_dir / "feature_map.json"))
-    tables = deep_training.write_encoded_tables(feature_map, rows, data_dir)
+    encoded = deep_training.encode_windows(rows, out_dir / "data", previous, f"deepfm: the previous model {previous}")
     job = ranking_job(
         name=f"rt-deepfm-{hashlib.sha1(str(out_dir).encode()).hexdigest()[:10]}",
         model=spec["model"],
         params=task._ranking_params({}, "deepfm"),
-        train=tables["train"],
-        validation=tables["validation"],
-        feature_map=(data_dir / "feature_map.json").as_uri(),
+        train=encoded.tables["train"],
+        validation=encoded.tables["validation"],
+        feature_map=encoded.feature_map_uri,
         output_path=(out_dir / "model").as_uri(),
         launcher=spec.get("launcher"),
-        warm_start=warm_start,
+        warm_start=encoded.warm_start,
     )
     result = task._run_job(job)
     folder = Path(result["output_path"].removeprefix("file://"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +149,39 @@ def _float_column(table: Any, name: str) -> np.ndarray:
         raise DeepTrainingDataError(f"the training rows have no column {name!r}")
     column = table.column(name).to_pandas() if hasattr(table, "column_names") else table[name]
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+#: Files a previous model's folder must hold to be continued: the exported weights and the encoding.
+CONTINUED_FILES = ("model.torchscript.pt", "feature_map.json")
+
+
+@dataclass(frozen=True)
+class EncodedWindows:
+    tables: dict[str, Any]  # ``write_encoded_tables``'s result
+    feature_map: FeatureMap
+    feature_map_uri: str
+    warm_start: str | None  # the previous model's TorchScript weights (file URI), None for a fresh model
+
+
+def encode_windows(rows: Any, data_dir: Path, previous: Path | None, where: str) -> EncodedWindows:
+    """Encode ``rows`` into ``data_dir`` for a job that continues from ``previous`` (an exported model folder:
+    its feature map, checked, and its weights) or, without one, starts fresh with a map fitted on ``rows``.
+
+    :raises ValueError: ``previous`` lacks a file or its feature map cannot encode the events (``where`` names it).
+    """
+    warm_start = None
+    if previous is not None:
+        missing = [name for name in CONTINUED_FILES if not (previous / name).is_file()]
+        if missing:
+            raise ValueError(f"{where}: its folder {previous} lacks {', '.join(missing)}")
+        feature_map = FeatureMap.load(str(previous / "feature_map.json"))
+        problems = check_feature_map(feature_map)
+        if problems:
+            raise ValueError(f"{where}: its feature map cannot encode the events: " + "; ".join(problems))
+        warm_start = (previous / "model.torchscript.pt").as_uri()
+    else:
+        feature_map = fit_feature_map(rows)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    feature_map.save(str(data_dir / "feature_map.json"))
+    tables = write_encoded_tables(feature_map, rows, data_dir)
+    return EncodedWindows(tables, feature_map, (data_dir / "feature_map.json").as_uri(), warm_start)

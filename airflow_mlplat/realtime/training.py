@@ -70,8 +70,6 @@ MODELS = {
     "ftrl": TrainingModel("realtime_retrain_ftrl.json", ("scale", "classifier")),
     "deepfm": TrainingModel(ranking=DEEPFM),
 }
-#: Files a ranking champion's folder must hold to be continued (the exported weights and the encoding).
-RANKING_CHAMPION_FILES = ("model.torchscript.pt", "feature_map.json")
 #: Seconds between two status reads of a ranking job (the loop's freshness depends on it).
 RANKING_POLL_INTERVAL = 0.5
 
@@ -247,7 +245,6 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
         import time
 
         from airflow_mlplat.operators.spark_pipeline import REPORT_PATH_XCOM_KEY, TRACKING_XCOM_KEY
-        from airflow_mlplat.ranking.feature_map import FeatureMap
         from airflow_mlplat.ranking.job import ranking_job
         from airflow_mlplat.ranking.params import RankingParamsError
         from airflow_mlplat.ranking.registration import register_ranking_model
@@ -271,35 +268,20 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
         )
         rows = deep_training.read_windows(partitions)
         champion = self._champion(context, params, kind)
-        warm_start = None
-        if champion is not None:
-            where = f"{self.task_id}: champion version {champion.version} of {name} (trained as {kind})"
-            missing = [f for f in RANKING_CHAMPION_FILES if not (champion.model_dir / f).is_file()]
-            if missing:
-                raise ValueError(f"{where}: its folder {champion.model_dir} lacks {', '.join(missing)}")
-            feature_map = FeatureMap.load(str(champion.model_dir / "feature_map.json"))
-            problems = deep_training.check_feature_map(feature_map)
-            if problems:
-                raise ValueError(f"{where}: its feature map cannot encode the events: " + "; ".join(problems))
-            warm_start = (champion.model_dir / "model.torchscript.pt").as_uri()
-        else:
-            feature_map = deep_training.fit_feature_map(rows)
-        data_dir = out_dir / "data"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        feature_map.save(str(data_dir / "feature_map.json"))
-        tables = deep_training.write_encoded_tables(feature_map, rows, data_dir)
+        where = f"{self.task_id}: champion version {champion.version} of {name} (trained as {kind})" if champion else ""
+        encoded = deep_training.encode_windows(rows, out_dir / "data", champion.model_dir if champion else None, where)
         token = f"{name}|{context['run_id']}|{getattr(context['ti'], 'try_number', 1)}"
         try:
             job = ranking_job(
                 name=f"rt-{kind}-{hashlib.sha1(token.encode()).hexdigest()[:10]}",
                 model=spec["model"],
                 params=self._ranking_params(params, kind),
-                train=tables["train"],
-                validation=tables["validation"],
-                feature_map=(data_dir / "feature_map.json").as_uri(),
+                train=encoded.tables["train"],
+                validation=encoded.tables["validation"],
+                feature_map=encoded.feature_map_uri,
                 output_path=(out_dir / "model").as_uri(),
                 launcher=spec.get("launcher"),
-                warm_start=warm_start,
+                warm_start=encoded.warm_start,
             )
         except RankingParamsError as err:
             raise ValueError(f"{self.task_id} ({kind}): {err}") from err
@@ -330,10 +312,10 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
             "model": spec["model"],
             "launcher": {"job": result["job"], "phase": result["phase"], "output_path": result["output_path"]},
             "partitions": partitions,
-            "rows": {"train": tables["train_rows"], "validation": tables["validation_rows"]},
+            "rows": {"train": encoded.tables["train_rows"], "validation": encoded.tables["validation_rows"]},
             "warm_started_from": warm_started_from,
-            "warm_start": warm_start,
-            "feature_map": feature_map.to_dict(),
+            "warm_start": encoded.warm_start,
+            "feature_map": encoded.feature_map.to_dict(),
             "metrics": metrics,
             "registered": registered,
             "seconds": {

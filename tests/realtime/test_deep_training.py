@@ -19,6 +19,7 @@ from airflow_mlplat.realtime.deep_training import (
     VALIDATION_PERCENT,
     DeepTrainingDataError,
     check_feature_map,
+    encode_windows,
     fit_feature_map,
     validation_mask,
     write_encoded_tables,
@@ -99,6 +100,24 @@ def test_fitting_names_the_feature_it_cannot_fit():
 def test_a_map_of_other_fields_is_not_an_encoding_of_the_events():
     feature_map = fit_feature_map(_table(), features=FEATURES[:3])
     assert check_feature_map(feature_map) == [f"its fields are {list(FEATURES[:3])}, not {list(FEATURES)}"]
+
+
+def test_a_continued_model_encodes_with_its_previous_map_and_a_previous_folder_must_be_complete(tmp_path):
+    fresh = encode_windows(_table(), tmp_path / "fresh", None, "fresh")
+    assert fresh.warm_start is None
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    fresh.feature_map.save(str(previous / "feature_map.json"))
+    with pytest.raises(ValueError, match=r"champion 7: its folder .*previous lacks model.torchscript.pt"):
+        encode_windows(_table(), tmp_path / "continued", previous, "champion 7")
+    (previous / "model.torchscript.pt").write_bytes(b"weights")
+    continued = encode_windows(_table(seed=9, drift=1.0), tmp_path / "continued", previous, "champion 7")
+    assert continued.warm_start == (previous / "model.torchscript.pt").as_uri()
+    assert continued.feature_map.to_dict() == fresh.feature_map.to_dict()  # not refitted on the drifted rows
+    other = fit_feature_map(_table(), features=FEATURES[:3])
+    other.save(str(previous / "feature_map.json"))
+    with pytest.raises(ValueError, match="champion 7: its feature map cannot encode the events: its fields are"):
+        encode_windows(_table(), tmp_path / "other", previous, "champion 7")
 
 
 def test_validation_rows_are_picked_by_event_id_the_same_way_every_time(tmp_path):

@@ -13,7 +13,7 @@ every model) and then trained on what it may use:
 - ``deepfm``: the loop's ranking model (``realtime.training.MODELS["deepfm"]``) on window ``t - 1``, ungated
   like ``ftrl``: the window is encoded by ``realtime.deep_training`` (bucket boundaries fitted on window 0
   by the first version, then carried in the feature map), and the ``ranking.job`` job runs on the launcher's
-  training backend (``RealtimeTrainOperator._run_job``, local processes by default) warm-started from the
+  training backend (``realtime.training.run_ranking_job``, local processes by default) warm-started from the
   previous window's exported ``model.torchscript.pt``. The exported folder gets the ``mlplat_model.json``
   registration writes, and window ``t`` is scored by the prediction service's scorer
   (``serving.model.load_model_dir``: ONNX Runtime behind the feature map, on the raw rows), as
@@ -119,26 +119,22 @@ def train_deepfm(base: Path, windows: list[int], out_dir: Path, previous: Path |
     from airflow_mlplat.ranking.registration import ranking_descriptor
     from airflow_mlplat.realtime import deep_training
     from airflow_mlplat.realtime.training import MODELS as TRAINING_MODELS
-    from airflow_mlplat.realtime.training import RealtimeTrainOperator
+    from airflow_mlplat.realtime.training import run_ranking_job
     from airflow_mlplat.realtime.windows import partition_path
     from airflow_mlplat.serving.deep import DESCRIPTOR
 
     spec = TRAINING_MODELS["deepfm"].ranking
-    task = RealtimeTrainOperator(task_id="train", pipelines={}, ranking={"deepfm": spec})
     rows = deep_training.read_windows([partition_path(str(base), window(t)) for t in windows])
     encoded = deep_training.encode_windows(rows, out_dir / "data", previous, f"deepfm: the previous model {previous}")
     job = ranking_job(
         name=f"rt-deepfm-{hashlib.sha1(str(out_dir).encode()).hexdigest()[:10]}",
         model=spec["model"],
-        params=task._ranking_params({}, "deepfm"),
-        train=encoded.tables["train"],
-        validation=encoded.tables["validation"],
-        feature_map=encoded.feature_map_uri,
+        params=dict(spec["params"]),
         output_path=(out_dir / "model").as_uri(),
         launcher=spec.get("launcher"),
-        warm_start=encoded.warm_start,
+        **encoded.job_inputs(),
     )
-    result = task._run_job(job)
+    result = run_ranking_job(job, log=print)
     folder = Path(result["output_path"].removeprefix("file://"))
     config = json.loads((folder / "training_config.json").read_text())
     (folder / DESCRIPTOR).write_text(json.dumps(ranking_descriptor(folder, config), indent=1))

@@ -124,6 +124,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
     from airflow_mlplat.hooks.flink import FlinkHook, FlinkJob
     from airflow_mlplat.hooks.model_service import LocalModelServiceHook
     from airflow_mlplat.local_run import load_dags, migrate_db, run_dag, task_states, xcom_value
+    from airflow_mlplat.services.spark_connect import connection_uri
 
     migrate_db()
     dags = load_dags(ROOT / "dags")
@@ -147,7 +148,7 @@ def run_rounds(args: argparse.Namespace, dirs: dict[str, Path], tracking_uri: st
 
     def retrain_window(j: int, serving_url: str, session: str) -> object:
         if session == "connect":
-            os.environ[CONNECT_CONN_ENV] = "spark-connect://" + connect_url.removeprefix("sc://")
+            os.environ[CONNECT_CONN_ENV] = connection_uri(connect_url)
         else:
             os.environ.pop(CONNECT_CONN_ENV, None)
         return run_dag(

@@ -119,9 +119,9 @@ def spark_connect_server():
 @pytest.fixture
 def spark_connect_default(spark_connect_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The session's Spark Connect server as the ``spark_connect_default`` connection of one test."""
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", "spark-connect://" + spark_connect_server.removeprefix("sc://")
-    )
+    from airflow_mlplat.services.spark_connect import connection_uri
+
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", connection_uri(spark_connect_server))
     return spark_connect_server
 
 

@@ -162,6 +162,15 @@ class EncodedWindows:
     feature_map_uri: str
     warm_start: str | None  # the previous model's TorchScript weights (file URI), None for a fresh model
 
+    def job_inputs(self) -> dict[str, Any]:
+        """``ranking.job.ranking_job``'s data arguments: the tables, the feature map and the warm start."""
+        return {
+            "train": self.tables["train"],
+            "validation": self.tables["validation"],
+            "feature_map": self.feature_map_uri,
+            "warm_start": self.warm_start,
+        }
+
 
 def encode_windows(rows: Any, data_dir: Path, previous: Path | None, where: str) -> EncodedWindows:
     """Encode ``rows`` into ``data_dir`` for a job that continues from ``previous`` (an exported model folder:

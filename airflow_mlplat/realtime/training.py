@@ -27,7 +27,7 @@ import copy
 import hashlib
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -276,17 +276,14 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
                 name=f"rt-{kind}-{hashlib.sha1(token.encode()).hexdigest()[:10]}",
                 model=spec["model"],
                 params=self._ranking_params(params, kind),
-                train=encoded.tables["train"],
-                validation=encoded.tables["validation"],
-                feature_map=encoded.feature_map_uri,
                 output_path=(out_dir / "model").as_uri(),
                 launcher=spec.get("launcher"),
-                warm_start=encoded.warm_start,
+                **encoded.job_inputs(),
             )
         except RankingParamsError as err:
             raise ValueError(f"{self.task_id} ({kind}): {err}") from err
         prepared = time.perf_counter()
-        result = self._run_job(job)
+        result = run_ranking_job(job, log=self.log.info, on_submit=lambda handle: setattr(self, "_job_handle", handle))
         trained = time.perf_counter()
         warm_started_from = champion.version if champion else "none"
         registered = register_ranking_model(
@@ -335,33 +332,37 @@ class RealtimeTrainOperator(BaseSparkPipelineOperator):
         )
         return {kind: metrics}
 
-    def _run_job(self, job: Mapping[str, Any]) -> dict[str, Any]:
-        """Submit the ranking job to the deployment's training backend and wait for it (it takes seconds)."""
-        from airflow_mlplat.launcher.backends import conclude, get_backend
-        from airflow_mlplat.launcher.backends.options import backend_options
-        from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob
-        from airflow_mlplat.ranking.node import training_settings
 
-        settings = training_settings()
-        backend = get_backend(
+def run_ranking_job(
+    job: Mapping[str, Any], *, log: Callable[[str], None], on_submit: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Submit a ranking job to the deployment's training backend and wait for it (it takes seconds); return
+    its result (``launcher.backends.conclude``). ``on_submit`` gets the job's handle once it is submitted."""
+    from airflow_mlplat.launcher.backends import conclude, get_backend
+    from airflow_mlplat.launcher.backends.options import backend_options
+    from airflow_mlplat.launcher.spec import ClusterProfile, TrainingJob
+    from airflow_mlplat.ranking.node import training_settings
+
+    settings = training_settings()
+    backend = get_backend(
+        settings["backend"],
+        **backend_options(
             settings["backend"],
-            **backend_options(
-                settings["backend"],
-                namespace=settings["namespace"],
-                kubernetes_conn_id="kubernetes_default",
-                cluster_profile=settings["cluster_profile"],
-                state_root=None,
-                request_timeout=30.0,
-            ),
-        )
-        training_job = TrainingJob.from_dict(dict(job)).validate(ClusterProfile.from_dict(settings["cluster_profile"]))
-        self._job_handle = backend.handle(training_job)
-        backend.submit(training_job, self._job_handle)
-        self.log.info(
-            "%s: submitted training job %s (%s backend)", self.task_id, training_job.name, settings["backend"]
-        )
-        status = backend.wait(self._job_handle, poll_interval=RANKING_POLL_INTERVAL, on_log=self.log.info)
-        return conclude(self._job_handle, status)
+            namespace=settings["namespace"],
+            kubernetes_conn_id="kubernetes_default",
+            cluster_profile=settings["cluster_profile"],
+            state_root=None,
+            request_timeout=30.0,
+        ),
+    )
+    training_job = TrainingJob.from_dict(dict(job)).validate(ClusterProfile.from_dict(settings["cluster_profile"]))
+    handle = backend.handle(training_job)
+    if on_submit is not None:
+        on_submit(handle)
+    backend.submit(training_job, handle)
+    log(f"submitted training job {training_job.name} ({settings['backend']} backend)")
+    status = backend.wait(handle, poll_interval=RANKING_POLL_INTERVAL, on_log=log)
+    return conclude(handle, status)
 
 
 def _checked_ranking(operator: BaseSparkPipelineOperator, kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def _connect(action: str, root: Path) -> int:
     if action == "up":
         url = spark_connect.start_spark_connect(root, port=spark_connect.DEFAULT_PORT)
         print(f"Spark Connect server: {url} (pid {state.pid}, log {state.log})")
-        print(f"export AIRFLOW_CONN_SPARK_CONNECT_DEFAULT='spark-connect://{url.removeprefix('sc://')}'")
+        print(f"export AIRFLOW_CONN_SPARK_CONNECT_DEFAULT='{spark_connect.connection_uri(url)}'")
     elif action == "down":
         print("stopped" if spark_connect.stop_spark_connect(root) else "not running")
     else:

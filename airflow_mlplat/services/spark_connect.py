@@ -27,6 +27,11 @@ def connect_url(state: ServiceState) -> str:
     return f"sc://{LOOPBACK}:{state.port}"
 
 
+def connection_uri(url: str) -> str:
+    """The Airflow connection (``AIRFLOW_CONN_...`` value, type ``spark_connect``) of the server at ``url``."""
+    return "spark-connect://" + url.removeprefix("sc://")
+
+
 def start_spark_connect(
     root: Path,
     port: int | None = None,

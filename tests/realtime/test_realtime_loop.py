@@ -25,6 +25,7 @@ from airflow_mlplat.local_run import load_dags, run_dag, task_states, xcom_value
 from airflow_mlplat.realtime.events import FEATURES, window_events, write_jsonl
 from airflow_mlplat.realtime.windows import partition_path
 from airflow_mlplat.services.process import ServiceState, stop_service
+from airflow_mlplat.services.spark_connect import connection_uri
 from airflow_mlplat.serving.watch import VersionWatcher
 from tests.realtime.conftest import REPO_ROOT, wait_for_part_files
 
@@ -104,10 +105,7 @@ def test_flink_partitions_retrain_gate_promote_and_serving_follows(
     def retrain_for(kind: str, i: int, **conf):
         with pytest.MonkeyPatch.context() as env:
             if kind in ON_CONNECT:
-                env.setenv(
-                    "AIRFLOW_CONN_SPARK_CONNECT_DEFAULT",
-                    "spark-connect://" + spark_connect_server.removeprefix("sc://"),
-                )
+                env.setenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", connection_uri(spark_connect_server))
             else:
                 env.delenv("AIRFLOW_CONN_SPARK_CONNECT_DEFAULT", raising=False)
             run = run_dag(
